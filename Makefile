@@ -1,0 +1,45 @@
+# wijkatlas: the two set-up commands are `make atlas` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+SYSPY   := /usr/bin/python3
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the tests need: GDAL tools (ogrinfo), QGIS bindings for the plugin tests,
+# Chromium for the browser tests, pytest for Debian's Python (QGIS runs there).
+DEBS    := gdal-bin python3-qgis qgis-providers python3-pytest chromium
+
+.PHONY: atlas test plugin venv system-deps lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+system-deps:
+	@need=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  echo "installing Debian packages:$$need"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$need; \
+	fi
+
+atlas: venv
+	$(VENV)/bin/wijkatlas build --out build
+
+lint: venv
+	$(VENV)/bin/ruff check geo tests bench qgis_plugin scripts
+
+test: venv system-deps lint
+	$(VENV)/bin/pytest -q --ignore=tests/qgis
+	QT_QPA_PLATFORM=offscreen $(SYSPY) -m pytest -q -p no:cacheprovider tests/qgis
+
+plugin: venv
+	$(PY) qgis_plugin/build.py --out build/plugin
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf build

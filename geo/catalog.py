@@ -1,0 +1,142 @@
+"""The indicator catalog: what each variable is and how it may be aggregated.
+
+The catalog is data (``layers/indicators.toml``); this module reads and checks it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.errors import WijkatlasError
+
+THEMES = (
+    "woningvoorraad",
+    "bevolkingssamenstelling",
+    "werk en inkomen",
+    "voorzieningen",
+    "gezondheid",
+    "verenigingsleven en sociale netwerken",
+    "leefbaarheid",
+    "veiligheid",
+)
+KINDS = ("count", "share", "mean", "median", "density")
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "indicators.toml"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One variable of the catalog.
+
+    ``kind`` says how it aggregates: ``count`` is summed; ``share`` is
+    ``numerator / denominator * per`` where the numerator is recovered from the source share
+    and the named ``denominator`` count; ``mean`` is weighted by the named ``weight`` count;
+    ``median`` is approximated by a ``weight``-weighted mean of source medians and flagged;
+    ``density`` is recomputed as the named ``count`` per km2 of target area.
+    """
+
+    code: str
+    label: str
+    theme: str
+    unit: str
+    kind: str
+    source: str
+    denominator: str = ""
+    weight: str = ""
+    count: str = ""
+    per: float = 100.0
+    decimals: int = 0
+    description: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All indicators by code, with a lookup from any CBS column name or alias."""
+
+    indicators: dict[str, Indicator]
+    path: Path
+
+    def __getitem__(self, code: str) -> Indicator:
+        return self.indicators[code]
+
+    def __iter__(self):
+        return iter(self.indicators.values())
+
+    def __len__(self) -> int:
+        return len(self.indicators)
+
+    def resolve(self, column: str) -> str | None:
+        """Return the catalog code a table column stands for, or ``None``."""
+        key = column.strip().lower()
+        for ind in self.indicators.values():
+            if key == ind.code.lower() or key in (a.lower() for a in ind.aliases):
+                return ind.code
+        return None
+
+    def by_theme(self) -> dict[str, list[Indicator]]:
+        groups: dict[str, list[Indicator]] = {t: [] for t in THEMES}
+        for ind in self.indicators.values():
+            groups[ind.theme].append(ind)
+        return {t: inds for t, inds in groups.items() if inds}
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Read and check an indicator catalog (TOML with ``[[indicator]]`` tables).
+
+    Raises
+    ------
+    WijkatlasError
+        When the file is missing or an indicator is incomplete, has an unknown kind or theme,
+        or names a denominator, weight or count that is not a count in the catalog.
+    """
+    path = Path(path) if path else DEFAULT_CATALOG
+    if not path.exists():
+        raise WijkatlasError("indicator catalog not found.", file=path,
+                             fix="pass --catalog with the path of an indicators.toml.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WijkatlasError(f"not valid TOML ({exc}).", file=path,
+                             fix="correct the TOML syntax at the line named.") from exc
+    indicators: dict[str, Indicator] = {}
+    for i, entry in enumerate(raw.get("indicator", []), start=1):
+        code = str(entry.get("code", "")).strip()
+        where = code or f"indicator #{i}"
+        missing = [k for k in ("code", "label", "theme", "unit", "kind", "source") if not entry.get(k)]
+        if missing:
+            raise WijkatlasError(f"missing field(s) {', '.join(missing)}.", file=path, unit=where,
+                                 fix="give every [[indicator]] a code, label, theme, unit, kind and source.")
+        if entry["kind"] not in KINDS:
+            raise WijkatlasError(f"unknown kind {entry['kind']!r}.", file=path, unit=where,
+                                 fix=f"use one of: {', '.join(KINDS)}.")
+        if entry["theme"] not in THEMES:
+            raise WijkatlasError(f"unknown theme {entry['theme']!r}.", file=path, unit=where,
+                                 fix=f"use one of: {', '.join(THEMES)}.")
+        if code in indicators:
+            raise WijkatlasError("code appears twice.", file=path, unit=code,
+                                 fix="give each indicator its own code.")
+        indicators[code] = Indicator(
+            code=code, label=entry["label"], theme=entry["theme"], unit=entry["unit"],
+            kind=entry["kind"], source=entry["source"],
+            denominator=entry.get("denominator", ""), weight=entry.get("weight", ""),
+            count=entry.get("count", ""), per=float(entry.get("per", 100.0)),
+            decimals=int(entry.get("decimals", 0)), description=entry.get("description", ""),
+            aliases=tuple(entry.get("aliases", ())),
+        )
+    if not indicators:
+        raise WijkatlasError("the catalog has no [[indicator]] entries.", file=path,
+                             fix="add at least one indicator.")
+    needs = {"share": "denominator", "mean": "weight", "median": "weight", "density": "count"}
+    for ind in indicators.values():
+        ref_field = needs.get(ind.kind)
+        if not ref_field:
+            continue
+        ref = getattr(ind, ref_field)
+        if not ref or ref not in indicators or indicators[ref].kind != "count":
+            raise WijkatlasError(
+                f"a {ind.kind} needs a {ref_field} that is a count in the catalog (got {ref!r}).",
+                file=path, unit=ind.code,
+                fix=f"set {ref_field} = \"<code of a count indicator>\" for this indicator.")
+    return Catalog(indicators=indicators, path=path)
