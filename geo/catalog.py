@@ -5,9 +5,10 @@ The catalog is data (``layers/indicators.toml``); this module reads and checks i
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from geo.errors import WijkatlasError
 
@@ -104,10 +105,11 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     for i, entry in enumerate(raw.get("indicator", []), start=1):
         code = str(entry.get("code", "")).strip()
         where = code or f"indicator #{i}"
-        missing = [k for k in ("code", "label", "theme", "unit", "kind", "source") if not entry.get(k)]
+        required = ("code", "label", "theme", "unit", "kind", "source")
+        missing = [k for k in required if not entry.get(k)]
         if missing:
             raise WijkatlasError(f"missing field(s) {', '.join(missing)}.", file=path, unit=where,
-                                 fix="give every [[indicator]] a code, label, theme, unit, kind and source.")
+                                 fix=f"give every [[indicator]] a {', '.join(required)}.")
         if entry["kind"] not in KINDS:
             raise WijkatlasError(f"unknown kind {entry['kind']!r}.", file=path, unit=where,
                                  fix=f"use one of: {', '.join(KINDS)}.")

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of wijkatlas (not timed tests). Run with ``make bench``."""

@@ -1,0 +1,50 @@
+"""Atomic output: write to a temporary file next to the target, then rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+
+def write_gpkg_layers(path: str | Path, layers: Mapping[str, pd.DataFrame]) -> Path:
+    """Write several layers (GeoDataFrames, or DataFrames as attribute tables) to one new
+    GeoPackage atomically: either the whole file appears, or the old one stays as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists())
+            else:
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG",
+                                        append=tmp.exists())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,297 @@
+"""The ``wijkatlas`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geo.errors import WijkatlasError
+
+app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS data, web maps.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+versions_app = typer.Typer(help="The boundary register: versions of the wijkindeling.",
+                           no_args_is_help=True)
+app.add_typer(versions_app, name="versions")
+
+STATE = {"root": Path(os.environ.get("WIJKATLAS_ROOT", "."))}
+
+
+def fail(exc: WijkatlasError, code: int = 2) -> None:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(func):
+    """Turn a WijkatlasError into one clear line on stderr and exit code 2."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except WijkatlasError as exc:
+            fail(exc)
+
+    return wrapper
+
+
+@app.callback()
+def main(root: Annotated[Path, typer.Option(
+        help="The atlas repository (folder with boundaries/ and layers/). "
+             "Default: $WIJKATLAS_ROOT or the current folder.")] = None) -> None:
+    if root is not None:
+        STATE["root"] = root
+
+
+def _root() -> Path:
+    return STATE["root"]
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+@app.command()
+@guarded
+def validate(
+    file: Annotated[Path, typer.Argument(help="Polygon layer: GeoPackage, GeoJSON, Shapefile.")],
+    layer: Annotated[str, typer.Option(help="Layer name inside a GeoPackage.")] = None,
+    code_column: Annotated[str, typer.Option(help="Column with the unit code.")] = None,
+    name_column: Annotated[str, typer.Option(help="Column with the unit name.")] = None,
+    gemeente: Annotated[Path, typer.Option(help="Polygon(s) the units must cover.")] = None,
+    tolerance_ha: Annotated[float, typer.Option(help="Overlaps/gaps up to this are slivers.")]
+    = 0.01,
+    repair: Annotated[Path, typer.Option(help="Write a repaired copy (GeoPackage) here.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate a wijkindeling layer. Exit 0 valid, 1 errors found, 2 input refused."""
+    import shapely
+
+    from geo.sources import read_units
+    from geo.validate import Issue, ValidationReport, repair_geometries, validate_units
+
+    try:
+        units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
+    except WijkatlasError as exc:
+        if as_json:
+            rule = "no_crs" if "no coordinate reference" in exc.problem else \
+                "empty_layer" if "empty" in exc.problem else \
+                "not_polygon" if "not a polygon" in exc.problem else "unreadable"
+            report = ValidationReport(source=str(file), n_units=0, issues=[
+                Issue("error", rule, exc.problem.rstrip("."), exc.fix or "")])
+            typer.echo(report.to_json())
+        fail(exc)
+    if repair is not None:
+        units, repaired = repair_geometries(units)
+        _write_layer(units, repair, "units")
+        typer.echo(f"repaired {len(repaired)} geometries ({', '.join(repaired) or 'none'}); "
+                   f"written to {repair}", err=True)
+    reference = None
+    if gemeente is not None:
+        reference = shapely.union_all(_read_any(gemeente).geometry.values)
+    report = validate_units(units, source=str(file), reference=reference,
+                            tolerance_ha=tolerance_ha)
+    typer.echo(report.to_json() if as_json else report.to_text())
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def _read_any(path: Path):
+    import geopandas as gpd
+
+    from geo.crs import to_rd_new
+
+    if not path.exists():
+        raise WijkatlasError("file not found.", file=path, fix="check the path.")
+    return to_rd_new(gpd.read_file(path), path)
+
+
+def _write_layer(gdf, path: Path, layer: str) -> None:
+    from geo.atomic import write_gpkg_layers
+
+    write_gpkg_layers(path, {layer: gdf})
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+@versions_app.command("list")
+@guarded
+def versions_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the versions in the register."""
+    from geo.register import list_versions
+
+    metas = list_versions(_root())
+    if as_json:
+        typer.echo(json.dumps([{k: m.get(k) for k in ("id", "name", "valid_from", "status",
+                                                       "parent", "checksum")} for m in metas],
+                              ensure_ascii=False, indent=2))
+        return
+    for m in metas:
+        typer.echo(f"{m['id']:<10} {m['status']:<10} {m['valid_from']:<11} "
+                   f"parent={m.get('parent') or '-':<8} {m['name']}")
+
+
+@versions_app.command("show")
+@guarded
+def versions_show(version_id: str) -> None:
+    """Show one version: metadata and units with their lineage."""
+    from geo.register import load_version
+
+    v = load_version(_root(), version_id)
+    for key in ("id", "name", "valid_from", "status", "parent", "checksum", "description"):
+        typer.echo(f"{key:<11} {v.meta.get(key, '')}")
+    typer.echo("")
+    for row in v.units.itertuples(index=False):
+        area = row.geometry.area / 10_000
+        parents = ",".join(row.parents)
+        typer.echo(f"{row.code:<6} {row.name:<24} {area:9.1f} ha  {row.definition:<8} "
+                   f"{row.lineage}{' ' + parents if parents else ''}")
+
+
+@versions_app.command("validate")
+@guarded
+def versions_validate(version_id: str,
+                      as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Validate a version of the register (geometry, coverage, lineage)."""
+    from geo.register import validate_version
+
+    report = validate_version(_root(), version_id)
+    typer.echo(report.to_json() if as_json else report.to_text())
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def _units_for(ref: str, code_column: str | None, name_column: str | None):
+    from geo.register import boundaries_dir, load_version
+    from geo.sources import read_units
+
+    if (boundaries_dir(_root()) / ref).is_dir():
+        return load_version(_root(), ref).units
+    return read_units(ref, code_column=code_column, name_column=name_column)
+
+
+@versions_app.command("diff")
+@guarded
+def versions_diff(
+    old: Annotated[str, typer.Argument(help="Version id or polygon file.")],
+    new: Annotated[str, typer.Argument(help="Version id or polygon file.")],
+    changes: Annotated[Path, typer.Option(help="Write the changed areas to this GeoPackage.")]
+    = None,
+    code_column: Annotated[str, typer.Option(help="Code column when comparing files.")] = None,
+    name_column: Annotated[str, typer.Option(help="Name column when comparing files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Compare two versions per unit: unchanged, reshaped, split, merged, new, removed."""
+    from geo.lineage import changed_areas, diff_units
+
+    a = _units_for(old, code_column, name_column)
+    b = _units_for(new, code_column, name_column)
+    table = diff_units(a, b)
+    summary = table["change"].value_counts().to_dict()
+    if changes is not None:
+        _write_layer(changed_areas(a, b), changes, "changes")
+    if as_json:
+        units = json.loads(table.to_json(orient="records"))
+        typer.echo(json.dumps({"old": old, "new": new, "units": units, "summary": summary},
+                              ensure_ascii=False, indent=2))
+        return
+    for row in table.itertuples(index=False):
+        parents = f" from {','.join(row.parents)}" if row.change not in ("unchanged",) else ""
+        typer.echo(f"{row.code:<6} {row.name:<24} {row.change:<10} moved "
+                   f"{row.area_moved_ha:8.1f} ha{parents}")
+    typer.echo(", ".join(f"{n} {c}" for c, n in summary.items()))
+
+
+@versions_app.command("draft")
+@guarded
+def versions_draft(
+    new_id: str,
+    parent: Annotated[str, typer.Option("--from", help="Published version to start from.")],
+    name: Annotated[str, typer.Option(help="Name of the new version.")] = None,
+    valid_from: Annotated[str, typer.Option(help="Date from which it applies (YYYY-MM-DD).")]
+    = None,
+) -> None:
+    """Draft a new version from a published one."""
+    from geo.register import draft_version
+
+    v = draft_version(_root(), new_id, parent, name=name, valid_from=valid_from)
+    typer.echo(f"draft {v.id} created in {v.path} ({len(v.units)} units from {parent})")
+
+
+@versions_app.command("export")
+@guarded
+def versions_export(version_id: str, out: Path) -> None:
+    """Write a version's units to a GeoPackage (layer ``units``) for editing in QGIS."""
+    from geo.register import load_version
+
+    v = load_version(_root(), version_id)
+    _write_layer(v.units[["code", "name", "geometry"]], out, "units")
+    typer.echo(f"{len(v.units)} units of {version_id} written to {out} (layer units)")
+
+
+@versions_app.command("import")
+@guarded
+def versions_import(
+    version_id: str,
+    file: Annotated[Path, typer.Argument(help="Edited polygon layer.")],
+    layer: Annotated[str, typer.Option()] = None,
+    code_column: Annotated[str, typer.Option()] = None,
+    name_column: Annotated[str, typer.Option()] = None,
+    tolerance_ha: Annotated[float, typer.Option()] = 0.01,
+) -> None:
+    """Replace the units of a draft with an edited polygon layer (validated first)."""
+    from geo.register import import_units
+    from geo.sources import read_units
+
+    units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
+    v = import_units(_root(), version_id, units, str(file), tolerance_ha)
+    typer.echo(f"draft {version_id} now has {len(v.units)} units from {file}")
+
+
+@versions_app.command("assign")
+@guarded
+def versions_assign(
+    version_id: str,
+    moves: Annotated[list[str], typer.Argument(help="BUURTCODE=UNITCODE pairs.")],
+    year: Annotated[int, typer.Option(help="Year of the CBS buurten the units are made of.")]
+    = None,
+    name: Annotated[list[str], typer.Option(help="UNITCODE=NAME for a new unit.")] = None,
+) -> None:
+    """Move CBS buurten between units of a draft."""
+    from geo.register import load_version, reassign_buurten
+    from geo.sources import cbs_buurt_files, load_cbs_buurten
+
+    pairs = {}
+    for item in moves:
+        if "=" not in item:
+            raise WijkatlasError(f"{item!r} is not BUURTCODE=UNITCODE.", unit=item,
+                                 fix="write e.g. BU07970503=W15.")
+        buurt, unit = item.split("=", 1)
+        pairs[buurt.strip()] = unit.strip()
+    names = dict(n.split("=", 1) for n in (name or []))
+    v = load_version(_root(), version_id)
+    years = v.units["buurten_year"].dropna()
+    year = year or (int(years.iloc[0]) if len(years) else None)
+    files = cbs_buurt_files(_root() / "layers" / "cbs")
+    if year not in files:
+        raise WijkatlasError(f"no CBS buurt file for {year}.", file=_root() / "layers" / "cbs",
+                             fix="pass --year with a year that has a buurt file.")
+    v = reassign_buurten(_root(), version_id, pairs, load_cbs_buurten(files[year]), names)
+    typer.echo(f"draft {version_id}: {len(pairs)} buurt(en) reassigned, {len(v.units)} units")
+
+
+@versions_app.command("publish")
+@guarded
+def versions_publish(version_id: str) -> None:
+    """Validate and publish a draft; published versions are immutable."""
+    from geo.register import publish_version
+
+    v = publish_version(_root(), version_id)
+    typer.echo(f"version {version_id} published ({v.meta['checksum']})")
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    app(prog_name="wijkatlas")
+    sys.exit(0)

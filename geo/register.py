@@ -1,0 +1,432 @@
+"""The boundary register: every version of the wijkindeling, kept as reviewable files.
+
+A version lives in ``boundaries/<id>/``:
+
+* ``version.toml``: id, name, valid_from, status (draft/published), parent, gemeente,
+  description, checksum, and per unit its code, name, definition (a union of CBS buurten of a
+  named year, or a drawn polygon) and lineage to the parent version;
+* ``units.geojson``: the unit polygons (EPSG:28992, coordinates rounded to mm).
+
+A published version is immutable: its checksum is verified on every read, and every write
+to it is refused. A redraw is a new version drafted from a published one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import tomli_w
+import tomllib
+
+from geo.crs import RD_NEW
+from geo.errors import WijkatlasError
+from geo.lineage import diff_units, lineage_of
+from geo.validate import Issue, ValidationReport, validate_units
+
+META_FILE = "version.toml"
+UNITS_FILE = "units.geojson"
+UNIT_FIELDS = ("code", "name", "definition", "buurten_year", "buurten", "lineage", "parents")
+
+
+@dataclass
+class Version:
+    """One version of the wijkindeling: metadata plus units (with geometry)."""
+
+    meta: dict
+    units: gpd.GeoDataFrame
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.meta["id"]
+
+    @property
+    def published(self) -> bool:
+        return self.meta["status"] == "published"
+
+
+def boundaries_dir(root: str | Path) -> Path:
+    return Path(root) / "boundaries"
+
+
+def list_versions(root: str | Path) -> list[dict]:
+    """Metadata of every version in the register, oldest ``valid_from`` first."""
+    metas = []
+    for meta_file in sorted(boundaries_dir(root).glob(f"*/{META_FILE}")):
+        meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
+        meta.pop("unit", None)
+        metas.append(meta)
+    return sorted(metas, key=lambda m: (str(m.get("valid_from", "")), m["id"]))
+
+
+def _round_mm(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, 3))
+
+
+def _units_geojson(units: gpd.GeoDataFrame) -> str:
+    geoms = _round_mm(np.asarray(units.geometry.values, dtype=object))
+    features = [
+        '{"type":"Feature","properties":'
+        + json.dumps({"code": code, "name": name}, ensure_ascii=False)
+        + ',"geometry":' + shapely.to_geojson(geom) + "}"
+        for code, name, geom in zip(units["code"], units["name"], geoms, strict=True)
+    ]
+    return ('{"type":"FeatureCollection",\n"crs":{"type":"name","properties":'
+            '{"name":"urn:ogc:def:crs:EPSG::28992"}},\n"features":[\n'
+            + ",\n".join(features) + "\n]}\n")
+
+
+def _unit_records(units: gpd.GeoDataFrame) -> list[dict]:
+    records = []
+    for row in units.itertuples(index=False):
+        rec = {"code": str(row.code), "name": str(row.name), "definition": row.definition}
+        if row.definition == "buurten":
+            rec["buurten_year"] = int(row.buurten_year)
+            rec["buurten"] = list(row.buurten)
+        rec["lineage"] = row.lineage
+        rec["parents"] = list(row.parents)
+        records.append(rec)
+    return records
+
+
+def _checksum(meta: dict, records: list[dict], geojson: str) -> str:
+    content = {k: v for k, v in meta.items() if k not in ("checksum", "status", "published_at")}
+    blob = json.dumps([content, records], sort_keys=True, default=str) + geojson
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def load_version(root: str | Path, version_id: str) -> Version:
+    """Read one version; a published version whose files were changed is refused."""
+    folder = boundaries_dir(root) / str(version_id)
+    meta_file = folder / META_FILE
+    if not meta_file.exists():
+        known = ", ".join(m["id"] for m in list_versions(root)) or "none"
+        raise WijkatlasError(f"boundary version {version_id!r} does not exist (known: {known}).",
+                             file=folder, fix="use `wijkatlas versions list` to see the ids.")
+    try:
+        meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WijkatlasError(f"not valid TOML ({exc}).", file=meta_file,
+                             fix="restore the file from version control.") from exc
+    records = meta.pop("unit", [])
+    geojson = (folder / UNITS_FILE).read_text(encoding="utf-8")
+    if meta.get("status") == "published" and meta.get("checksum") != _checksum(meta, records,
+                                                                               geojson):
+        raise WijkatlasError(
+            f"published version {version_id} was changed on disk (checksum mismatch).",
+            file=folder, fix=f"restore it (git checkout -- {folder}); to change a published "
+            "version, draft a new one: wijkatlas versions draft NEW --from " + str(version_id))
+    shapes = gpd.read_file(folder / UNITS_FILE)
+    if shapes.crs is None:
+        shapes = shapes.set_crs(RD_NEW)
+    geom_by_code = dict(zip(shapes["code"], shapes.geometry, strict=True))
+    units = gpd.GeoDataFrame(
+        {
+            "code": [r["code"] for r in records],
+            "name": [r["name"] for r in records],
+            "definition": [r["definition"] for r in records],
+            "buurten_year": [r.get("buurten_year") for r in records],
+            "buurten": [r.get("buurten", []) for r in records],
+            "lineage": [r.get("lineage", "new") for r in records],
+            "parents": [r.get("parents", []) for r in records],
+        },
+        geometry=[geom_by_code.get(r["code"]) for r in records],
+        crs=RD_NEW,
+    )
+    return Version(meta=meta, units=units, path=folder)
+
+
+def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Path:
+    """Write a version folder atomically (new folder, then swap)."""
+    base = boundaries_dir(root)
+    base.mkdir(parents=True, exist_ok=True)
+    folder = base / str(meta["id"])
+    if (folder / META_FILE).exists():
+        on_disk = tomllib.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        if on_disk.get("status") == "published":
+            raise WijkatlasError(
+                f"version {meta['id']} is published and cannot be changed.", file=folder,
+                fix=f"draft a new version: wijkatlas versions draft NEW --from {meta['id']}")
+    records = _unit_records(units)
+    geojson = _units_geojson(units)
+    meta = dict(meta)
+    meta["checksum"] = _checksum(meta, records, geojson)
+    text = tomli_w.dumps({**meta, "unit": records})
+    tmp = Path(tempfile.mkdtemp(prefix=f".{meta['id']}-", dir=base))
+    try:
+        (tmp / META_FILE).write_text(text, encoding="utf-8")
+        (tmp / UNITS_FILE).write_text(geojson, encoding="utf-8")
+        old = None
+        if folder.exists():
+            old = base / f".{meta['id']}-old-{os.getpid()}"
+            folder.rename(old)
+        tmp.rename(folder)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return folder
+
+
+def _require_new_id(root: str | Path, version_id: str) -> None:
+    if (boundaries_dir(root) / str(version_id) / META_FILE).exists():
+        raise WijkatlasError(f"version {version_id} already exists.",
+                             file=boundaries_dir(root) / str(version_id),
+                             fix="choose another id for the new version.")
+
+
+def _require_draft(version: Version) -> None:
+    if version.published:
+        raise WijkatlasError(
+            f"version {version.id} is published; published versions are immutable.",
+            file=version.path,
+            fix=f"draft a new version: wijkatlas versions draft NEW --from {version.id}")
+
+
+def create_from_buurten(
+    root: str | Path,
+    version_id: str,
+    *,
+    name: str,
+    valid_from: str,
+    buurten: gpd.GeoDataFrame,
+    assignment: dict[str, tuple[str, list[str]]],
+    gemeente: str = "",
+    description: str = "",
+) -> Version:
+    """Create a first (parentless) draft version whose units are unions of CBS buurten.
+
+    Parameters
+    ----------
+    buurten
+        CBS buurten of one year (``code``, ``name``, ``year``, ``geometry``).
+    assignment
+        ``{unit_code: (unit_name, [buurt codes])}``; every buurt must be assigned exactly once.
+    """
+    _require_new_id(root, version_id)
+    year = int(buurten["year"].iloc[0])
+    units = _units_from_buurten(buurten, assignment, f"buurten {year}")
+    meta = {"id": str(version_id), "name": name, "valid_from": valid_from, "status": "draft",
+            "parent": "", "gemeente": gemeente, "description": description}
+    _write_version(root, meta, units)
+    return load_version(root, version_id)
+
+
+def _units_from_buurten(buurten: gpd.GeoDataFrame, assignment: dict, source: str):
+    year = int(buurten["year"].iloc[0])
+    known = set(buurten["code"])
+    seen: dict[str, str] = {}
+    for unit, (_, codes) in assignment.items():
+        for code in codes:
+            if code not in known:
+                raise WijkatlasError(f"buurt {code} is not in the buurten of {year}.",
+                                     file=source, unit=unit,
+                                     fix="use codes of that year's CBS buurt file.")
+            if code in seen:
+                raise WijkatlasError(f"buurt {code} is assigned to both {seen[code]} and {unit}.",
+                                     file=source, unit=code, fix="assign each buurt once.")
+            seen[code] = unit
+    left = sorted(known - set(seen))
+    if left:
+        raise WijkatlasError(f"buurten not assigned to any unit: {', '.join(left)}.",
+                             file=source, fix="assign every buurt to a unit.")
+    by_code = buurten.set_index("code").geometry
+    geoms = [shapely.union_all(by_code.loc[codes].values) for _, codes in assignment.values()]
+    return gpd.GeoDataFrame({
+        "code": list(assignment), "name": [n for n, _ in assignment.values()],
+        "definition": "buurten", "buurten_year": year,
+        "buurten": [sorted(c) for _, c in assignment.values()],
+        "lineage": "new", "parents": [[] for _ in assignment],
+    }, geometry=geoms, crs=RD_NEW)
+
+
+def draft_version(root: str | Path, version_id: str, parent_id: str, *, name: str | None = None,
+                  valid_from: str | None = None, description: str = "") -> Version:
+    """Start a new draft from a published version: same units, lineage ``unchanged``."""
+    parent = load_version(root, parent_id)
+    if not parent.published:
+        raise WijkatlasError(f"version {parent_id} is still a draft.", file=parent.path,
+                             fix=f"publish it first (wijkatlas versions publish {parent_id}), "
+                             "or keep editing that draft.")
+    _require_new_id(root, version_id)
+    units = parent.units.copy()
+    units["lineage"] = "unchanged"
+    units["parents"] = [[c] for c in units["code"]]
+    meta = {"id": str(version_id), "name": name or f"Wijkindeling {version_id}",
+            "valid_from": valid_from or dt.date.today().isoformat(), "status": "draft",
+            "parent": str(parent_id), "gemeente": parent.meta.get("gemeente", ""),
+            "description": description}
+    _write_version(root, meta, units)
+    return load_version(root, version_id)
+
+
+def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
+                tolerance_ha: float = 0.01) -> Version:
+    """Derive lineage from the parent, validate, and write; refuse with the first error."""
+    units = units.reset_index(drop=True)
+    if version.meta.get("parent"):
+        parent = load_version(root, version.meta["parent"])
+        lineage = lineage_of(diff_units(parent.units, units, tolerance_ha))
+        units["lineage"] = lineage["lineage"].to_numpy()
+        units["parents"] = lineage["parents"].to_numpy()
+        report = check_version(units, f"{version.path}", parent.units, tolerance_ha)
+    else:
+        report = check_version(units, f"{version.path}", None, tolerance_ha)
+    report.raise_if_invalid()
+    _write_version(root, version.meta, units)
+    return load_version(root, version.id)
+
+
+def reassign_buurten(root: str | Path, version_id: str, moves: dict[str, str],
+                     buurten: gpd.GeoDataFrame, new_names: dict[str, str] | None = None
+                     ) -> Version:
+    """Move CBS buurten between units of a draft (units defined as buurten unions).
+
+    ``moves`` maps buurt code to the unit code it should belong to; a unit code not yet in the
+    version creates a unit, named by ``new_names``.
+    """
+    version = load_version(root, version_id)
+    _require_draft(version)
+    units = version.units.copy()
+    new_names = new_names or {}
+    assignment = {}
+    for row in units.itertuples(index=False):
+        if row.definition != "buurten":
+            raise WijkatlasError(
+                f"unit {row.code} is a drawn polygon, so buurten cannot be reassigned.",
+                file=version.path, unit=row.code,
+                fix="edit the polygons in QGIS and use `wijkatlas versions import`.")
+        assignment[row.code] = (row.name, list(row.buurten))
+    for buurt, target in moves.items():
+        for _, codes in assignment.values():
+            if buurt in codes:
+                codes.remove(buurt)
+        if target not in assignment:
+            if target not in new_names:
+                raise WijkatlasError(f"unit {target} does not exist yet and has no name.",
+                                     file=version.path, unit=target,
+                                     fix=f"give its name with --name {target}=NAME.")
+            assignment[target] = (new_names[target], [])
+        assignment[target][1].append(buurt)
+    emptied = [u for u, (_, codes) in assignment.items() if not codes]
+    for unit in emptied:
+        del assignment[unit]
+    new_units = _units_from_buurten(buurten, assignment, str(version.path))
+    return _save_draft(root, version, new_units)
+
+
+def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
+                 source: str, tolerance_ha: float = 0.01) -> Version:
+    """Replace the units of a draft by a polygon layer edited in QGIS (code, name, geometry).
+
+    Units whose geometry did not change keep their buurten definition; others become drawn.
+    """
+    version = load_version(root, version_id)
+    _require_draft(version)
+    report = validate_units(layer, source=source, tolerance_ha=tolerance_ha)
+    report.raise_if_invalid()
+    old = version.units.set_index("code")
+    rows = []
+    for code, name, geom in zip(layer["code"], layer["name"], layer.geometry, strict=True):
+        keep = code in old.index and old.loc[code, "definition"] == "buurten" and \
+            shapely.area(shapely.symmetric_difference(geom, old.loc[code, "geometry"])) \
+            <= tolerance_ha * 10_000
+        rows.append({
+            "code": str(code), "name": str(name),
+            "definition": "buurten" if keep else "drawn",
+            "buurten_year": old.loc[code, "buurten_year"] if keep else None,
+            "buurten": old.loc[code, "buurten"] if keep else [],
+            "lineage": "new", "parents": [],
+            "geometry": old.loc[code, "geometry"] if keep else geom,
+        })
+    units = gpd.GeoDataFrame(rows, geometry="geometry", crs=RD_NEW)
+    return _save_draft(root, version, units, tolerance_ha=tolerance_ha)
+
+
+def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
+               tolerance_ha: float = 0.01) -> Version:
+    """Add a drawn unit to a draft, cutting its polygon out of the units it overlaps."""
+    version = load_version(root, version_id)
+    _require_draft(version)
+    units = version.units.copy()
+    if code in set(units["code"]):
+        raise WijkatlasError(f"unit {code} already exists in version {version_id}.",
+                             file=version.path, unit=code, fix="choose a new code.")
+    geoms = np.asarray(units.geometry.values, dtype=object)
+    polygon = shapely.intersection(polygon, shapely.union_all(geoms))
+    hit = shapely.area(shapely.intersection(geoms, polygon)) > 0
+    geoms[hit] = shapely.difference(geoms[hit], polygon)
+    units = units.set_geometry(gpd.GeoSeries(geoms, crs=RD_NEW))
+    units.loc[hit, "definition"] = "drawn"
+    units.loc[hit, "buurten_year"] = None
+    units.loc[hit, "buurten"] = units.loc[hit, "buurten"].map(lambda _: [])
+    added = gpd.GeoDataFrame([{"code": code, "name": name, "definition": "drawn",
+                               "buurten_year": None, "buurten": [], "lineage": "new",
+                               "parents": []}], geometry=[polygon], crs=RD_NEW)
+    units = gpd.GeoDataFrame(
+        pd.concat([units, added], ignore_index=True), crs=RD_NEW)
+    return _save_draft(root, version, units, tolerance_ha=tolerance_ha)
+
+
+def check_version(units: gpd.GeoDataFrame, source: str,
+                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = 0.01
+                  ) -> ValidationReport:
+    """Validate a version's units: the layer rules, coverage of the parent, and lineage."""
+    reference = shapely.union_all(parent_units.geometry.values) if parent_units is not None \
+        else None
+    report = validate_units(units, source=source, reference=reference, tolerance_ha=tolerance_ha)
+    if parent_units is not None:
+        codes = set(units["code"])
+        accounted = codes | {p for ps in units["parents"] for p in ps}
+        for code in parent_units["code"]:
+            if code not in accounted:
+                report.issues.append(Issue(
+                    "error", "lineage", f"unit {code} of the parent version is not accounted "
+                    "for (neither kept nor named as parent of a new unit)",
+                    "keep the unit or make sure its area goes to other units.", unit=code))
+    return report
+
+
+def validate_version(root: str | Path, version_id: str) -> ValidationReport:
+    """Validate a version of the register (as stored)."""
+    version = load_version(root, version_id)
+    parent = load_version(root, version.meta["parent"]).units if version.meta.get("parent") \
+        else None
+    report = check_version(version.units, str(version.path), parent)
+    if parent is not None:
+        derived = lineage_of(diff_units(parent, version.units)).set_index("code")
+        for row in version.units.itertuples(index=False):
+            if derived.loc[row.code, "lineage"] != row.lineage:
+                report.issues.append(Issue(
+                    "error", "lineage", f"stored lineage {row.lineage!r} does not match the "
+                    f"geometry ({derived.loc[row.code, 'lineage']!r})",
+                    "re-import the draft so wijkatlas derives the lineage.", unit=row.code))
+    return report
+
+
+def publish_version(root: str | Path, version_id: str) -> Version:
+    """Publish a draft: validate it and freeze it (status, date, checksum)."""
+    version = load_version(root, version_id)
+    if version.published:
+        raise WijkatlasError(
+            f"version {version_id} is already published; published versions are immutable.",
+            file=version.path,
+            fix=f"draft a new version: wijkatlas versions draft NEW --from {version_id}")
+    validate_version(root, version_id).raise_if_invalid()
+    meta = dict(version.meta)
+    meta["status"] = "published"
+    meta["published_at"] = dt.date.today().isoformat()
+    _write_version(root, meta, version.units)
+    return load_version(root, version_id)
