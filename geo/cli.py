@@ -292,6 +292,141 @@ def versions_publish(version_id: str) -> None:
     typer.echo(f"version {version_id} published ({v.meta['checksum']})")
 
 
+# --- atlas, maps, reaggregation ------------------------------------------------------------------
+
+@app.command()
+@guarded
+def build(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("build"),
+    maps: Annotated[bool, typer.Option(help="Also render the web maps.")] = True,
+) -> None:
+    """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
+    from geo.atlas import build_atlas
+
+    path = build_atlas(_root(), out, progress=sys.stderr.isatty())
+    typer.echo(f"atlas written: {path}")
+    if maps:
+        _render_maps(path, out / "maps")
+
+
+def _render_maps(atlas: Path, out: Path) -> None:
+    try:
+        from geo.maps import build_maps
+    except ImportError as exc:  # pragma: no cover - only while the maps package is absent
+        raise WijkatlasError("the web map module is not available.", fix=str(exc)) from exc
+    pages = build_maps(atlas, _root() / "maps", out)
+    for page in pages:
+        typer.echo(f"map written: {page}")
+
+
+@app.command("maps")
+@guarded
+def maps_command(
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+    out: Annotated[Path, typer.Option(help="Output folder for the HTML pages.")]
+    = Path("build/maps"),
+) -> None:
+    """Render the offline web maps from an atlas GeoPackage."""
+    if not atlas.exists():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    _render_maps(atlas, out)
+
+
+@app.command()
+@guarded
+def reaggregate(
+    source: Annotated[Path, typer.Option(help="Source polygon layer (e.g. CBS buurten).")],
+    values: Annotated[Path, typer.Option(help="Values table (CSV/Excel, CBS column names).")],
+    target: Annotated[Path, typer.Option(help="Target polygon layer (e.g. wijken).")],
+    out: Annotated[Path, typer.Option(help="Long CSV to write.")],
+    source_code: Annotated[str, typer.Option(help="Code column of the source layer.")] = None,
+    values_code: Annotated[str, typer.Option(help="Code column of the values table.")] = None,
+    target_code: Annotated[str, typer.Option(help="Code column of the target layer.")] = None,
+    target_name: Annotated[str, typer.Option(help="Name column of the target layer.")] = None,
+    source_layer: Annotated[str, typer.Option(help="Layer in a source GeoPackage.")] = None,
+    target_layer: Annotated[str, typer.Option(help="Layer in a target GeoPackage.")] = None,
+    weights: Annotated[Path, typer.Option(help="Address points for dasymetric weights.")]
+    = None,
+    weights_layer: Annotated[str, typer.Option(help="Layer in the points GeoPackage.")] = None,
+    weights_built: Annotated[str, typer.Option(help="Year-built column of the points.")]
+    = "bouwjaar",
+    weights_residential: Annotated[str, typer.Option(
+        help="Residential flag column of the points ('' to use all points).")] = "woonfunctie",
+    weights_column: Annotated[str, typer.Option(help="Sum this column instead of counting.")]
+    = None,
+    raster: Annotated[Path, typer.Option(help="Density raster (e.g. population grid).")]
+    = None,
+    year: Annotated[int, typer.Option(help="Year of the data (filters points by year built).")]
+    = None,
+    catalog: Annotated[Path, typer.Option(help="Indicator catalog (TOML).")] = None,
+    exact_share: Annotated[float, typer.Option(help="Share in one target that counts as exact.")]
+    = 0.99,
+    crosswalk_out: Annotated[Path, typer.Option(help="Also write the crosswalk as CSV.")]
+    = None,
+) -> None:
+    """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
+    from geo.atomic import write_text
+    from geo.catalog import load_catalog
+    from geo.crosswalk import build_crosswalk, raster_points
+    from geo.kerncijfers import check_codes, read_values
+    from geo.reaggregate import reaggregate as run
+    from geo.series import addresses_in_year
+    from geo.sources import read_units
+
+    cat = load_catalog(catalog)
+    src = read_units(source, code_column=source_code, layer=source_layer)
+    tgt = read_units(target, code_column=target_code, name_column=target_name,
+                     layer=target_layer)
+    table = read_values(values, catalog=cat, code_column=values_code, year=year)
+    check_codes(table, src["code"], values)
+    points = None
+    if weights is not None:
+        points = _read_any(weights) if weights_layer is None else _read_any_layer(
+            weights, weights_layer)
+        for column in (weights_built if year else None, weights_residential or None,
+                       weights_column):
+            if column and column not in points.columns:
+                raise WijkatlasError(f"column {column!r} not in the points "
+                                     f"(columns: {', '.join(map(str, points.columns))}).",
+                                     file=weights, fix="name the right column with the "
+                                     "--weights-built/--weights-residential/--weights-column "
+                                     "option.")
+        if year:
+            points = addresses_in_year(points, year, built=weights_built,
+                                       residential=weights_residential or None)
+        elif weights_residential:
+            points = points[points[weights_residential].astype(bool)]
+    cells = raster_points(raster) if raster is not None else None
+    cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column, raster=cells,
+                         exact_share=exact_share, source_name=str(source),
+                         target_name=str(target))
+    area = tgt.set_index("code").geometry.area / 10_000.0
+    result = run(table, cw, cat, area)
+    names = dict(zip(tgt["code"], tgt["name"], strict=True))
+    result.insert(1, "name", result["unit_code"].map(names))
+    result = result.rename(columns={"unit_code": "code"})
+    if year:
+        result.insert(2, "year", year)
+    write_text(out, result.to_csv(index=False))
+    if crosswalk_out is not None:
+        write_text(crosswalk_out, cw.to_csv(index=False))
+    methods = cw["method"].value_counts().to_dict()
+    typer.echo(f"{len(tgt)} target units x {result['variable'].nunique()} variables written to "
+               f"{out}; crosswalk rows by method: {methods}")
+    if cw.attrs["unallocated"]:
+        typer.echo(f"warning: source units outside every target (not allocated): "
+                   f"{', '.join(cw.attrs['unallocated'])}", err=True)
+
+
+def _read_any_layer(path: Path, layer: str):
+    import pyogrio
+
+    from geo.crs import to_rd_new
+
+    return to_rd_new(pyogrio.read_dataframe(path, layer=layer), path)
+
+
 def run() -> None:  # pragma: no cover - console entry point
     app(prog_name="wijkatlas")
     sys.exit(0)

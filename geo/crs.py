@@ -36,6 +36,14 @@ def to_rd_new(gdf: gpd.GeoDataFrame, source: str | Path = "layer") -> gpd.GeoDat
         )
     if gdf.crs.equals(RD_NEW):
         return gdf
+    if gdf.crs.is_geographic and len(gdf):
+        xmin, ymin, xmax, ymax = gdf.total_bounds
+        if max(abs(xmin), abs(xmax)) > 180 or max(abs(ymin), abs(ymax)) > 90:
+            raise WijkatlasError(
+                f"the coordinates (e.g. x={xmin:.0f}) do not fit its CRS {gdf.crs.name}: "
+                "the file probably lacks its real CRS (a GeoJSON without a 'crs' member is read "
+                "as WGS 84).",
+                file=source, fix="save the layer with its CRS, e.g. EPSG:28992 RD New.")
     return gdf.to_crs(RD_NEW)
 
 

@@ -1,0 +1,209 @@
+"""Build the atlas GeoPackage (``build/atlas.gpkg``): the one hand-off to the clients.
+
+What goes in is described by ``layers/atlas.toml``; the layout of the GeoPackage by
+``docs/atlas-gpkg.md``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.atomic import write_gpkg_layers
+from geo.catalog import Catalog, load_catalog
+from geo.errors import WijkatlasError
+from geo.register import load_version
+from geo.series import YearInput, addresses_in_year, harmonise, trend_table
+from geo.sources import area_ha, load_cbs_buurten
+
+CONFIG = Path("layers") / "atlas.toml"
+
+
+@dataclass(frozen=True)
+class AtlasConfig:
+    root: Path
+    name: str
+    versions: list[str]
+    catalog: Path
+    buurten: str
+    kerncijfers: str
+    addresses: Path | None
+    addresses_layer: str | None
+    synthetic: bool
+    credit: str
+
+    def years(self) -> list[int]:
+        """Years that have both a CBS buurt file and a Kerncijfers table."""
+        years = []
+        for year in range(1990, 2100):
+            if (self.root / self.buurten.format(year=year)).exists() and \
+                    (self.root / self.kerncijfers.format(year=year)).exists():
+                years.append(year)
+        return years
+
+
+def read_config(root: str | Path) -> AtlasConfig:
+    root = Path(root)
+    path = root / CONFIG
+    if not path.exists():
+        raise WijkatlasError("atlas configuration not found.", file=path,
+                             fix="run wijkatlas from the atlas repository or pass --root.")
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return AtlasConfig(
+        root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
+        catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],
+        kerncijfers=raw["kerncijfers"],
+        addresses=root / raw["addresses"] if raw.get("addresses") else None,
+        addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
+        credit=raw.get("credit", "Bron: CBS / PDOK"))
+
+
+def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
+    rows = []
+    for ind in catalog:
+        source = ind.source
+        if synthetic and "synthetisch" not in source.lower():
+            source += " (voorbeeldcijfers synthetisch)"
+        rows.append({"code": ind.code, "label": ind.label, "theme": ind.theme,
+                     "unit": ind.unit, "kind": ind.kind, "denominator": ind.denominator,
+                     "weight": ind.weight, "count": ind.count, "source": source,
+                     "decimals": ind.decimals, "description": ind.description})
+    return pd.DataFrame(rows)
+
+
+def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
+    """Buurten, Kerncijfers and address points of every year the configuration has."""
+    from geo.kerncijfers import check_codes, read_values
+
+    addresses = None
+    if config.addresses is not None and config.addresses.exists():
+        addresses = pyogrio.read_dataframe(config.addresses, layer=config.addresses_layer)
+    inputs = []
+    for year in config.years():
+        buurten = load_cbs_buurten(config.root / config.buurten.format(year=year), year)
+        table = config.root / config.kerncijfers.format(year=year)
+        values = read_values(table, catalog=catalog, year=year)
+        check_codes(values, buurten["code"], table)
+        points = addresses_in_year(addresses, year) if addresses is not None else None
+        inputs.append(YearInput(year=year, buurten=buurten, values=values, points=points))
+    return inputs
+
+
+def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False) -> Path:
+    """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports) from an atlas repository.
+
+    Parameters
+    ----------
+    root
+        Folder with ``boundaries/``, ``layers/`` (incl. ``layers/atlas.toml``) and ``maps/``.
+    out_dir
+        Output folder; the GeoPackage is replaced atomically.
+    progress
+        Show a progress bar.
+    """
+    config = read_config(root)
+    catalog = load_catalog(config.catalog)
+    inputs = load_year_inputs(config, catalog)
+    if not inputs:
+        raise WijkatlasError("no year has both a buurt file and a Kerncijfers table.",
+                             file=config.root / CONFIG,
+                             fix="check the buurten and kerncijfers patterns.")
+    layers: dict[str, pd.DataFrame] = {}
+    version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    bar = _Progress(progress, len(inputs) * len(config.versions))
+    with bar:
+        for vid in config.versions:
+            version = load_version(config.root, vid)
+            units = version.units
+            layers[f"wijkindeling_{vid}"] = gpd.GeoDataFrame({
+                "code": units["code"], "name": units["name"], "version": vid,
+                "lineage": units["lineage"], "lineage_parents": units["parents"].map(",".join),
+                "definition": units["definition"], "area_ha": area_ha(units.geometry),
+            }, geometry=units.geometry, crs=units.crs)
+            version_rows.append({**{k: version.meta.get(k, "") for k in (
+                "id", "name", "valid_from", "status", "parent", "checksum", "description")},
+                "n_units": len(units)})
+            results, crosswalks = harmonise(inputs, units, catalog, version=vid,
+                                            progress=bar.step)
+            all_results.append(results)
+            all_crosswalks.append(crosswalks)
+            trends[vid] = trend_table(results, catalog)
+    for item in inputs:
+        b = item.buurten
+        layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
+            {"code": b["code"], "name": b["name"], "year": b["year"],
+             "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
+    results = pd.concat(all_results, ignore_index=True)
+    indicators = indicator_table(catalog, config.synthetic)
+    layers["versions"] = pd.DataFrame(version_rows)
+    layers["indicators"] = indicators
+    layers["results"] = results
+    layers["crosswalks"] = pd.concat(all_crosswalks, ignore_index=True)
+    for vid, trend in trends.items():
+        layers[f"trend_{vid}"] = trend
+    layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
+                                     "synthetic": int(config.synthetic)}])
+    classes = _map_classes(results, indicators, config.root / "maps")
+    if classes is not None:
+        layers["map_classes"] = classes
+    out_dir = Path(out_dir)
+    path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
+    export_tables(results, trends, catalog, out_dir / "exports")
+    return path
+
+
+def _map_classes(results, indicators, maps_dir: Path) -> pd.DataFrame | None:
+    try:
+        from geo.maps.classes import map_classes_table
+    except ImportError:
+        return None
+    return map_classes_table(results, indicators, maps_dir)
+
+
+def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalog: Catalog,
+                  out_dir: Path) -> list[Path]:
+    """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
+    per theme)."""
+    from geo.atomic import write_text
+
+    written = [write_text(out_dir / "results.csv", results.to_csv(index=False))]
+    for vid, trend in trends.items():
+        written.append(write_text(out_dir / f"trend_{vid}.csv", trend.to_csv(index=False)))
+        xlsx = out_dir / f"trend_{vid}.xlsx"
+        tmp = xlsx.with_name(f".{xlsx.name}.tmp")
+        themes = {c: catalog[c].theme for c in catalog.indicators}
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for theme, group in trend.groupby(trend["variable"].map(themes), sort=False):
+                group.to_excel(writer, sheet_name=theme[:31], index=False)
+        tmp.replace(xlsx)
+        written.append(xlsx)
+    return written
+
+
+class _Progress:
+    """A rich progress bar, or nothing."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total, self._bar = enabled, total, None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("reaggregating years x versions", total=self.total)
+        return self
+
+    def step(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
