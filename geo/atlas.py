@@ -72,7 +72,8 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
         rows.append({"code": ind.code, "label": ind.label, "theme": ind.theme,
                      "unit": ind.unit, "kind": ind.kind, "denominator": ind.denominator,
                      "weight": ind.weight, "count": ind.count, "source": source,
-                     "decimals": ind.decimals, "description": ind.description})
+                     "decimals": ind.decimals, "approximate": int(ind.approximate),
+                     "description": ind.description})
     return pd.DataFrame(rows)
 
 

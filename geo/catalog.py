@@ -5,10 +5,9 @@ The catalog is data (``layers/indicators.toml``); this module reads and checks i
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import tomllib
 
 from geo.errors import WijkatlasError
 
@@ -35,6 +34,8 @@ class Indicator:
     and the named ``denominator`` count; ``mean`` is weighted by the named ``weight`` count;
     ``median`` is approximated by a ``weight``-weighted mean of source medians and flagged;
     ``density`` is recomputed as the named ``count`` per km2 of target area.
+    ``approximate`` is true when the value cannot be aggregated exactly (medians always,
+    incomes by choice of the catalog); the atlas flags such results.
     """
 
     code: str
@@ -50,6 +51,7 @@ class Indicator:
     decimals: int = 0
     description: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,20 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             count=entry.get("count", ""), per=float(entry.get("per", 100.0)),
             decimals=int(entry.get("decimals", 0)), description=entry.get("description", ""),
             aliases=tuple(entry.get("aliases", ())),
+            approximate=bool(entry.get("approximate", entry["kind"] == "median")),
         )
     if not indicators:
         raise WijkatlasError("the catalog has no [[indicator]] entries.", file=path,
                              fix="add at least one indicator.")
+    seen: dict[str, str] = {}
+    for ind in indicators.values():
+        for name in (ind.code, *ind.aliases):
+            other = seen.setdefault(name.strip().lower(), ind.code)
+            if other != ind.code:
+                raise WijkatlasError(
+                    f"the name {name!r} is used by both {other} and {ind.code}.",
+                    file=path, unit=ind.code,
+                    fix="give every code and alias to one indicator only.")
     needs = {"share": "denominator", "mean": "weight", "median": "weight", "density": "count"}
     for ind in indicators.values():
         ref_field = needs.get(ind.kind)

@@ -65,7 +65,7 @@ def _matrices(values: pd.DataFrame, source_codes: pd.Index, variables: list[str]
                                 aggfunc="first", dropna=False)
     wide = wide.reindex(index=source_codes, columns=variables)
     status = status.reindex(index=source_codes, columns=variables).fillna(MISSING)
-    value = wide.to_numpy(dtype=float)
+    value = wide.to_numpy(dtype=float, copy=True)
     value[status.to_numpy() != OBSERVED] = np.nan
     return value, status.to_numpy()
 
@@ -154,7 +154,7 @@ def reaggregate(
         ind = catalog[code]
         x = value[:, [col[code]]]
         st = _status(rows, status[:, [col[code]]])
-        approximate = ind.kind == "median"
+        approximate = ind.kind == "median" or ind.approximate
         if ind.kind == "count":
             total, exact, full, split = _sums(rows, x)
             val, lo, hi, interp = total, exact, full, split

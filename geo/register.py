@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import tomli_w
-import tomllib
 
 from geo.crs import RD_NEW
 from geo.errors import WijkatlasError

@@ -94,8 +94,8 @@ def check_conservation(values: pd.DataFrame, results: pd.DataFrame, catalog: Cat
 def trend_table(results: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """Wide trend table: per unit and variable one column per year (``y2008`` ...), the
     change from the first to the last observed year and the index (last / first x 100)."""
-    wide = results.pivot_table(index=["unit_code", "unit_name", "variable"], columns="year",
-                               values="value", aggfunc="first", dropna=False)
+    wide = results.pivot(index=["unit_code", "unit_name", "variable"], columns="year",
+                         values="value")
     wide = wide.reindex(sorted(wide.columns), axis=1)
     values = wide.to_numpy(dtype=float)
     has = ~np.isnan(values)
