@@ -23,11 +23,12 @@ def write_gpkg_layers(path: str | Path, layers: Mapping[str, pd.DataFrame]) -> P
     tmp.unlink()
     try:
         for name, frame in layers.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists())
-            else:
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG",
-                                        append=tmp.exists())
+            if not isinstance(frame, gpd.GeoDataFrame):
+                frame = pd.DataFrame(frame)
+            first = not tmp.exists()
+            # GeoPackage 1.3: read without warnings by older GDAL (Debian 12, QGIS 3.22).
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=not first,
+                                    dataset_options={"VERSION": "1.3"} if first else None)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

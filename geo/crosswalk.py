@@ -149,10 +149,13 @@ def build_crosswalk(
         amount = np.ones(len(cells)) if column is None else \
             cells[column].to_numpy(dtype=float)
         counted = _count_points(cells, source, target, amount)
-        counted = counted[counted["source_index"].isin(rest["source_index"])]
-        totals = counted.groupby("source_index")["amount"].sum()
-        usable = totals.index[totals > 0]
-        found = counted[counted["source_index"].isin(usable) & (counted["amount"] > 0)].copy()
+        # Every overlap piece keeps a row (weight 0 where it holds no address), so a target
+        # without addresses still gets 0 with honest bounds rather than no value at all.
+        pieces = rest[["source_index", "target_index"]].merge(
+            counted, on=["source_index", "target_index"], how="left").fillna({"amount": 0.0})
+        totals = pieces.groupby("source_index")["amount"].transform("sum")
+        found = pieces[totals > 0].copy()
+        usable = found["source_index"].unique()
         found["weight"] = _normalise(found, "amount")
         found["method"] = method
         parts.append(found)

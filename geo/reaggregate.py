@@ -64,7 +64,8 @@ def _matrices(values: pd.DataFrame, source_codes: pd.Index, variables: list[str]
     status = values.pivot_table(index="code", columns="variable", values="status",
                                 aggfunc="first", dropna=False)
     wide = wide.reindex(index=source_codes, columns=variables)
-    status = status.reindex(index=source_codes, columns=variables).fillna(MISSING)
+    status = status.reindex(index=source_codes, columns=variables).astype(object)
+    status = status.where(status.notna(), MISSING)
     value = wide.to_numpy(dtype=float, copy=True)
     value[status.to_numpy() != OBSERVED] = np.nan
     return value, status.to_numpy()

@@ -1,0 +1,1 @@
+"""Processing provider of the wijkatlas plugin (one algorithm per module)."""
