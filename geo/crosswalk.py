@@ -14,8 +14,9 @@ variable. Methods, in order of preference:
 ``area``
     the source's area is split by overlap area.
 
-Pieces smaller than ``sliver_share`` (default 1 %) of a source's covered area are slivers from
-differently generalised boundaries and are dropped before weighting. Parts of a source outside
+Pieces smaller than ``sliver_share`` (default 1 %) of both the source's covered area and the
+target's area are slivers from differently generalised boundaries and are dropped before
+weighting (a small target lying inside a large source is not a sliver). Parts of a source outside
 every target (the outer boundary differs between years) are left out
 and the weights re-normalised over the covered part, so totals are conserved; sources with no
 overlap at all are listed in ``crosswalk.attrs["unallocated"]``.
@@ -109,7 +110,7 @@ def build_crosswalk(
     exact_share
         Share of a source's covered area that must lie in one target for ``exact``.
     sliver_share
-        Pieces below this share of a source's covered area are ignored as slivers.
+        Pieces below this share of both the source and the target are ignored as slivers.
     source_name, target_name
         Names for error messages.
 
@@ -133,7 +134,10 @@ def build_crosswalk(
     pairs = overlay_areas(np.asarray(source.geometry.values), np.asarray(target.geometry.values))
     pairs["share"] = _normalise(pairs, "area")
     covered = set(pairs["source_index"])
-    pairs = pairs[pairs["share"] >= min(sliver_share, 0.5)].copy()
+    target_share = pairs["area"] / shapely.area(
+        np.asarray(target.geometry.values))[pairs["target_index"].to_numpy()]
+    sliver = (pairs["share"] < min(sliver_share, 0.5)) & (target_share < sliver_share)
+    pairs = pairs[~sliver].copy()
     pairs["share"] = _normalise(pairs, "area")
     best = pairs.groupby("source_index")["share"].transform("max")
     exact_sources = pairs.loc[best >= exact_share, "source_index"].unique()

@@ -17,7 +17,6 @@ from geo.errors import WijkatlasError
 from geo.lineage import changed_areas, diff_units
 from geo.register import (
     draft_version,
-    import_units,
     list_versions,
     load_version,
     publish_version,
