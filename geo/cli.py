@@ -99,14 +99,15 @@ def validate(
     raise typer.Exit(0 if report.valid else 1)
 
 
-def _read_any(path: Path):
-    import geopandas as gpd
+def _read_any(path: Path, layer: str | None = None):
+    """Any vector layer, in EPSG:28992 (points included)."""
+    import pyogrio
 
     from geo.crs import to_rd_new
 
     if not path.exists():
         raise WijkatlasError("file not found.", file=path, fix="check the path.")
-    return to_rd_new(gpd.read_file(path), path)
+    return to_rd_new(pyogrio.read_dataframe(path, layer=layer), path)
 
 
 def _write_layer(gdf, path: Path, layer: str) -> None:
@@ -382,8 +383,7 @@ def reaggregate(
     check_codes(table, src["code"], values)
     points = None
     if weights is not None:
-        points = _read_any(weights) if weights_layer is None else _read_any_layer(
-            weights, weights_layer)
+        points = _read_any(weights, weights_layer)
         for column in (weights_built if year else None, weights_residential or None,
                        weights_column):
             if column and column not in points.columns:
@@ -417,16 +417,3 @@ def reaggregate(
     if cw.attrs["unallocated"]:
         typer.echo(f"warning: source units outside every target (not allocated): "
                    f"{', '.join(cw.attrs['unallocated'])}", err=True)
-
-
-def _read_any_layer(path: Path, layer: str):
-    import pyogrio
-
-    from geo.crs import to_rd_new
-
-    return to_rd_new(pyogrio.read_dataframe(path, layer=layer), path)
-
-
-def run() -> None:  # pragma: no cover - console entry point
-    app(prog_name="wijkatlas")
-    sys.exit(0)
