@@ -154,6 +154,8 @@ def overlay_areas(
             done += int(touching_only.sum())
             _run(pool, source, target, s_idx, t_idx, np.flatnonzero(later & ~touching_only),
                  areas, chunk_size, done, total, progress)
+    if progress:
+        progress(total, total)
     keep = areas > 0
     return pd.DataFrame(
         {"source_index": s_idx[keep], "target_index": t_idx[keep], "area": areas[keep]}

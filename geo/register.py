@@ -64,6 +64,8 @@ def list_versions(root: str | Path) -> list[dict]:
     """Metadata of every version in the register, oldest ``valid_from`` first."""
     metas = []
     for meta_file in sorted(boundaries_dir(root).glob(f"*/{META_FILE}")):
+        if meta_file.parent.name.startswith("."):  # a write in progress or left by a crash
+            continue
         meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
         meta.pop("unit", None)
         metas.append(meta)

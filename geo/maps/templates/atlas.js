@@ -1,0 +1,259 @@
+/* wijkatlas: the themed choropleth atlas with a time control. Needs common.js and Leaflet.
+ *
+ * The data block (geo.maps.data.atlas_payload) holds the geometry once; per indicator and year
+ * a string with one character per unit: a class digit (observed), a class letter (partial),
+ * "s" (suppressed, "geheim") or "m" (missing, "geen gegevens"). Changing the year or the
+ * indicator restyles the same polygons and rebuilds the legend from what is drawn.
+ */
+(function () {
+  "use strict";
+  var C = window.wijkatlasCommon, fmt = C.fmt, esc = C.esc;
+  var SUPPRESSED = { fillColor: "#8c8c8c", fillOpacity: 0.9, dashArray: "4 3" };
+  var MISSING = { fillColor: "#ffffff", fillOpacity: 0.6, dashArray: "1 4" };
+  var STATUS = {
+    o: "waargenomen", p: "gedeeltelijk geheim", s: "geheim", m: "geen gegevens"
+  };
+
+  function kindOf(ch) {
+    if (ch >= "0" && ch <= "9") { return { status: "o", cls: ch.charCodeAt(0) - 48 }; }
+    if (ch >= "a" && ch <= "j") { return { status: "p", cls: ch.charCodeAt(0) - 97 }; }
+    return { status: ch, cls: -1 };
+  }
+
+  /** Dense rows from rows that may be sparse ({i: index gaps, v: values}, see data.py). */
+  function expand(rows, n) {
+    return rows.map(function (row) {
+      if (Array.isArray(row)) { return row; }
+      var out = new Array(n).fill(null), at = 0;
+      row.i.forEach(function (gap, k) { at += gap; out[at] = row.v[k]; });
+      return out;
+    });
+  }
+
+  window.wijkatlasAtlas = function (map, dataId, basemaps) {
+    var D = C.data(dataId), n = D.units.code.length, years = D.years;
+    D.indicators.forEach(function (I) {
+      ["lo", "hi", "ip"].forEach(function (key) { if (I[key]) { I[key] = expand(I[key], n); } });
+    });
+    var byCode = {};
+    D.indicators.forEach(function (ind, i) { byCode[ind.code] = i; });
+    var state = { ind: byCode[D["default"]] || 0, year: years.length - 1 };
+    var api = { map: map, data: D, ready: false, state: state };
+    window.wijkatlas = api;
+
+    var renderer = D.canvas ? L.canvas({ padding: 0.2 }) : L.svg({ padding: 0.2 });
+    var shapes = C.decode(D.geom), layers = new Array(n);
+    var group = L.featureGroup();
+    for (var i = 0; i < n; i++) {
+      layers[i] = L.polygon(shapes[i], {
+        renderer: renderer, className: "wijk", color: "#4d4d4d", weight: 1, opacity: 1,
+        fillOpacity: 0.85
+      });
+      layers[i].unitIndex = i;
+      group.addLayer(layers[i]);
+    }
+    shapes = null;
+    group.addTo(map);
+    if (!D.canvas) {
+      layers.forEach(function (layer, j) { layer.getElement().setAttribute("data-code", D.units.code[j]); });
+    }
+    api.layers = layers;
+    api.bounds = group.getBounds();
+    map.fitBounds(api.bounds, { animate: false });
+    map.attributionControl.addAttribution(esc(D.credit));
+
+    function ind() { return D.indicators[state.ind]; }
+
+    function styleOf(j) {
+      var I = ind(), k = kindOf(I.cls[state.year].charAt(j));
+      if (k.status === "s") { return SUPPRESSED; }
+      if (k.status === "m") { return MISSING; }
+      return {
+        fillColor: I.classes[k.cls].colour, fillOpacity: 0.85,
+        dashArray: k.status === "p" ? "6 3" : null
+      };
+    }
+
+    function valueText(I, j, y) {
+      var k = kindOf(I.cls[y].charAt(j));
+      if (k.status === "s") { return "geheim"; }
+      if (k.status === "m") { return "geen gegevens"; }
+      var v = fmt(I.v[y][j], I.decimals) + " " + esc(I.unit);
+      return k.status === "p" ? "ten minste " + v + " (gedeeltelijk geheim)" : v;
+    }
+
+    function tooltip(layer) {
+      var j = layer.unitIndex, I = ind(), y = state.year;
+      var k = kindOf(I.cls[y].charAt(j));
+      var rows = [
+        "<b class=\"wa-name\">" + esc(D.units.name[j]) + "</b> <span class=\"wa-code\">(" +
+          esc(D.units.code[j]) + ")</span>",
+        esc(I.label) + ", " + years[y],
+        "<span class=\"wa-value\">" + valueText(I, j, y) + "</span>",
+        "Status: <span class=\"wa-status\">" + STATUS[k.status] + "</span>"
+      ];
+      var share = I.ip ? I.ip[y][j] || 0 : 0;
+      if (share > 0 && (k.status === "o" || k.status === "p")) {
+        var line = "<span class=\"wa-interp\">" + share + "% geïnterpoleerd";
+        var lo = I.lo ? I.lo[y][j] : null, hi = I.hi ? I.hi[y][j] : null;
+        if (lo !== null && hi !== null) {
+          line += ", marge " + fmt(lo, I.decimals) + " – " + fmt(hi, I.decimals);
+        } else if (lo !== null) {
+          line += ", ten minste " + fmt(lo, I.decimals);
+        }
+        rows.push(line + "</span>");
+      } else if (k.status === "o" || k.status === "p") {
+        rows.push("<span class=\"wa-interp\">niet geïnterpoleerd</span>");
+      }
+      if (I.kind === "median") { rows.push("benadering (mediaan van buurten)"); }
+      return rows.join("<br>");
+    }
+
+    function chart(I, j) {
+      var W = 260, H = 120, L0 = 44, R0 = 8, T0 = 8, B0 = 22;
+      var own = I.v.map(function (row) { return row[j]; });
+      var avg = I.avg, all = own.concat(avg).filter(function (v) { return v !== null; });
+      if (!all.length) { return "<p>Geen gegevens voor deze wijk.</p>"; }
+      var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
+      if (hi === lo) { hi = lo + 1; }
+      function X(y) { return L0 + (years.length === 1 ? 0.5 : y / (years.length - 1)) * (W - L0 - R0); }
+      function Y(v) { return T0 + (1 - (v - lo) / (hi - lo)) * (H - T0 - B0); }
+      function line(vals, cls) {
+        var d = "", pen = false;
+        vals.forEach(function (v, y) {
+          if (v === null) { pen = false; return; }
+          d += (pen ? "L" : "M") + X(y).toFixed(1) + " " + Y(v).toFixed(1);
+          pen = true;
+        });
+        var dots = vals.map(function (v, y) {
+          return v === null ? "" : "<circle class=\"" + cls + "\" cx=\"" + X(y).toFixed(1) +
+            "\" cy=\"" + Y(v).toFixed(1) + "\" r=\"2.5\"/>";
+        }).join("");
+        return "<path class=\"" + cls + "\" d=\"" + d + "\"/>" + dots;
+      }
+      return "<svg class=\"wa-chart\" width=\"" + W + "\" height=\"" + H + "\" viewBox=\"0 0 " +
+        W + " " + H + "\" role=\"img\" aria-label=\"trend\">" +
+        "<line class=\"wa-axis\" x1=\"" + L0 + "\" y1=\"" + (H - B0) + "\" x2=\"" + (W - R0) +
+        "\" y2=\"" + (H - B0) + "\"/>" +
+        "<text x=\"" + (L0 - 4) + "\" y=\"" + (T0 + 8) + "\" text-anchor=\"end\">" +
+        fmt(hi, I.decimals) + "</text>" +
+        "<text x=\"" + (L0 - 4) + "\" y=\"" + (H - B0) + "\" text-anchor=\"end\">" +
+        fmt(lo, I.decimals) + "</text>" +
+        "<text x=\"" + L0 + "\" y=\"" + (H - 6) + "\">" + years[0] + "</text>" +
+        "<text x=\"" + (W - R0) + "\" y=\"" + (H - 6) + "\" text-anchor=\"end\">" +
+        years[years.length - 1] + "</text>" +
+        "<line class=\"wa-now\" x1=\"" + X(state.year).toFixed(1) + "\" y1=\"" + T0 +
+        "\" x2=\"" + X(state.year).toFixed(1) + "\" y2=\"" + (H - B0) + "\"/>" +
+        line(avg, "wa-avg") + line(own, "wa-own") + "</svg>";
+    }
+
+    function popup(layer) {
+      var j = layer.unitIndex, I = ind();
+      return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
+        esc(I.label) + " (" + esc(I.unit) + "), " + years[0] + "–" + years[years.length - 1] +
+        "</div>" + chart(I, j) +
+        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
+        "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
+        "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div></div>";
+    }
+
+    group.bindTooltip(tooltip, { sticky: true, className: "wa-tooltip" });
+    group.bindPopup(popup, { maxWidth: 300 });
+    group.on("mouseover", function (e) { e.layer.setStyle({ weight: 3 }); });
+    group.on("mouseout", function (e) { e.layer.setStyle({ weight: 1 }); });
+
+    // Controls: indicator choice by theme, time slider, legend.
+    var panel = L.control({ position: "topleft" });
+    var select, slider, yearLabel, legendDiv;
+    panel.onAdd = function () {
+      var div = L.DomUtil.create("div", "wa-panel wa-controls");
+      var html = "<label for=\"wa-indicator\">Indicator</label><select id=\"wa-indicator\">";
+      D.themes.forEach(function (theme) {
+        html += "<optgroup label=\"" + esc(theme.charAt(0).toUpperCase() + theme.slice(1)) + "\">";
+        D.indicators.forEach(function (I, k) {
+          if (I.theme === theme) {
+            html += "<option value=\"" + k + "\">" + esc(I.label) + "</option>";
+          }
+        });
+        html += "</optgroup>";
+      });
+      html += "</select><label for=\"wa-year\">Jaar: <b id=\"wa-year-label\"></b></label>" +
+        "<input id=\"wa-year\" type=\"range\" min=\"0\" max=\"" + (years.length - 1) +
+        "\" step=\"1\"><div class=\"wa-ticks\"><span>" + years[0] + "</span><span>" +
+        years[years.length - 1] + "</span></div>";
+      div.innerHTML = html;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      select = div.querySelector("#wa-indicator");
+      slider = div.querySelector("#wa-year");
+      yearLabel = div.querySelector("#wa-year-label");
+      select.value = String(state.ind);
+      slider.value = String(state.year);
+      select.addEventListener("change", function () { api.setIndicator(+select.value); });
+      slider.addEventListener("input", function () { api.setYear(+slider.value); });
+      return div;
+    };
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      legendDiv = L.DomUtil.create("div", "wa-panel wa-legend");
+      legendDiv.id = "wa-legend";
+      L.DomEvent.disableScrollPropagation(legendDiv);
+      return legendDiv;
+    };
+    C.titleControl(map, D.title, /wijken/.test(D.versionName) ? D.versionName :
+      D.versionName + " · " + fmt(D.units.code.length, 0) + " wijken", basemaps.pages);
+    panel.addTo(map);
+    legend.addTo(map);
+
+    /** The legend of what is drawn now: every class with its count, plus special statuses. */
+    function drawLegend() {
+      var I = ind(), row = I.cls[state.year], counts = {}, c;
+      for (var j = 0; j < row.length; j++) {
+        c = row.charAt(j);
+        var k = kindOf(c), key = k.cls >= 0 ? "c" + k.cls : k.status;
+        counts[key] = (counts[key] || 0) + 1;
+        if (k.status === "p") { counts.p = (counts.p || 0) + 1; }
+      }
+      var html = "<div class=\"wa-legend-title\">" + esc(I.label) + " (" + esc(I.unit) + "), " +
+        "<span class=\"wa-legend-year\">" + years[state.year] + "</span></div><table>";
+      I.classes.forEach(function (cl, k) {
+        html += "<tr data-colour=\"" + esc(cl.colour) + "\" data-count=\"" + (counts["c" + k] || 0) +
+          "\"><td><i class=\"wa-swatch\" style=\"background:" + esc(cl.colour) + "\"></i></td><td>" +
+          esc(cl.label) + "</td><td class=\"wa-count\">" + (counts["c" + k] || 0) + "</td></tr>";
+      });
+      [["p", "wa-swatch wa-partial", "gedeeltelijk geheim (gestreepte rand)"],
+       ["s", "wa-swatch wa-suppressed", "geheim"],
+       ["m", "wa-swatch wa-missing", "geen gegevens"]].forEach(function (e) {
+        if (counts[e[0]]) {
+          html += "<tr data-status=\"" + e[0] + "\" data-count=\"" + counts[e[0]] +
+            "\"><td><i class=\"" + e[1] + "\"></i></td><td>" + e[2] +
+            "</td><td class=\"wa-count\">" + counts[e[0]] + "</td></tr>";
+        }
+      });
+      html += "</table><div class=\"wa-legend-note\">aantal wijken per klasse</div>";
+      legendDiv.innerHTML = html;
+    }
+
+    function redraw() {
+      for (var j = 0; j < n; j++) { layers[j].setStyle(styleOf(j)); }
+      yearLabel.textContent = String(years[state.year]);
+      slider.value = String(state.year);
+      select.value = String(state.ind);
+      drawLegend();
+      var tip = group.getTooltip();
+      if (tip && tip.isOpen()) { tip.update(); }  // re-runs tooltip() for the new year
+      var pop = group.getPopup();
+      if (pop && pop.isOpen()) { pop.update(); }
+    }
+
+    api.setYear = function (y) { state.year = Math.max(0, Math.min(years.length - 1, y)); redraw(); };
+    api.setIndicator = function (k) { state.ind = k; redraw(); };
+    api.setIndicatorCode = function (code) { api.setIndicator(byCode[code]); };
+    api.tooltipOf = function (code) { return tooltip(layers[D.units.code.indexOf(code)]); };
+
+    redraw();
+    C.chooseBasemap(map, basemaps.none, basemaps.online);
+    C.markReady(api);
+    return api;
+  };
+})();

@@ -1,0 +1,95 @@
+/* wijkatlas: helpers shared by the atlas and the boundary-change page. Plain ES2017. */
+(function () {
+  "use strict";
+
+  var formats = {};
+
+  /** A number the Dutch way (1.234,5) with a fixed number of decimals; "" for null. */
+  function fmt(value, decimals) {
+    if (value === null || value === undefined || !isFinite(value)) { return ""; }
+    var d = decimals || 0;
+    if (!formats[d]) {
+      formats[d] = new Intl.NumberFormat("nl-NL",
+        { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: true });
+    }
+    var text = formats[d].format(value);
+    return text === "-0" || /^-0,0+$/.test(text) ? text.slice(1) : text;
+  }
+
+  /** Escape text from data files before it goes into HTML. */
+  function esc(text) {
+    return String(text === null || text === undefined ? "" : text)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
+  /** Unit geometries from the quantised, delta-encoded arrays written by geo.maps.data. */
+  function decode(g) {
+    var scale = Math.pow(10, -g.q), c = g.c, n = c.length / 2;
+    var lat = new Float64Array(n), lng = new Float64Array(n), x = 0, y = 0, i;
+    for (i = 0; i < n; i++) {
+      x += c[2 * i]; y += c[2 * i + 1];
+      lng[i] = x * scale; lat[i] = y * scale;
+    }
+    var units = [];
+    for (var u = 0; u < g.u.length - 1; u++) {
+      var polygons = [];
+      for (var p = g.u[u]; p < g.u[u + 1]; p++) {
+        var rings = [];
+        for (var r = g.p[p]; r < g.p[p + 1]; r++) {
+          var ring = [];
+          for (var k = g.r[r]; k < g.r[r + 1]; k++) { ring.push([lat[k], lng[k]]); }
+          rings.push(ring);
+        }
+        polygons.push(rings);
+      }
+      units.push(polygons);
+    }
+    return units;
+  }
+
+  /** Read the JSON data block of the page. */
+  function data(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
+  /** Start with no basemap offline; with PDOK grijs when the browser says it is online. */
+  function chooseBasemap(map, none, online) {
+    if (online && navigator.onLine) {
+      map.removeLayer(none);
+      map.addLayer(online);
+    }
+  }
+
+  /** Mark the page ready after the first frame with everything drawn (for tests, bench). */
+  function markReady(api) {
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () {
+        api.ready = true;
+        api.readyAt = window.performance.now();
+      });
+    });
+  }
+
+  /** Put a small box with the title and links to the other pages at the top left. */
+  function titleControl(map, title, subtitle, pages) {
+    var ctl = L.control({ position: "topleft" });
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "wa-panel wa-title");
+      var links = (pages || []).map(function (p) {
+        return '<a href="' + encodeURI(p.file) + '">' + esc(p.title) + "</a>";
+      }).join(" · ");
+      div.innerHTML = "<h1>" + esc(title) + "</h1><div class=\"wa-sub\">" + esc(subtitle) +
+        "</div>" + (links ? "<nav>" + links + "</nav>" : "");
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+    return ctl;
+  }
+
+  window.wijkatlasCommon = {
+    fmt: fmt, esc: esc, decode: decode, data: data, chooseBasemap: chooseBasemap,
+    markReady: markReady, titleControl: titleControl
+  };
+})();

@@ -1,0 +1,87 @@
+"""geo.overlay: intersection areas, fast paths against the plain pairwise intersection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from bench.pairs import nested_pair, year_pair
+from bench.synthetic import voronoi_units
+from geo.overlay import clean_targets, overlay_areas
+
+
+def _merged(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    return a.merge(b, on=["source_index", "target_index"], how="outer", indicator=True)
+
+
+def _brute(source, target) -> pd.DataFrame:
+    """Every pair, intersected: the reference."""
+    s, t = np.meshgrid(np.arange(len(source)), np.arange(len(target)), indexing="ij")
+    s, t = s.ravel(), t.ravel()
+    area = shapely.area(shapely.intersection(source[s], target[t]))
+    keep = area > 0
+    return pd.DataFrame({"source_index": s[keep], "target_index": t[keep], "area": area[keep]})
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (voronoi_units(60, 1, 40), voronoi_units(50, 2, 40)),
+    lambda: year_pair(80, seed=3, vertices=20, changed=0.3),
+    lambda: nested_pair(80, seed=4, vertices=20, per_target=5),
+])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_matches_brute_force(make, n_jobs):
+    source, target = make()
+    s, t = np.asarray(source.geometry.values), np.asarray(target.geometry.values)
+    got = overlay_areas(s, t, n_jobs=n_jobs, chunk_size=7)
+    m = _merged(got, _brute(s, t))
+    assert (m["_merge"] == "both").all()
+    np.testing.assert_allclose(m["area_x"], m["area_y"], rtol=1e-9)
+    # Areas of each source add up to its area (both layers tile the same extent).
+    per_source = got.groupby("source_index")["area"].sum()
+    np.testing.assert_allclose(per_source, shapely.area(s)[per_source.index], rtol=1e-9)
+
+
+def test_fast_paths_skip_identical_and_nested_units():
+    source, target = nested_pair(200, seed=5, vertices=20)
+    s, t = np.asarray(source.geometry.values), np.asarray(target.geometry.values)
+    got = overlay_areas(s, t)
+    # Every buurt lies in one wijk: exactly one row per source, with the source's own area.
+    assert got["source_index"].is_unique and len(got) == len(s)
+    np.testing.assert_array_equal(got["area"].to_numpy(), shapely.area(s)[got["source_index"]])
+
+
+def test_overlapping_targets_are_not_assumed_clean():
+    a = shapely.box(0, 0, 10, 10)
+    inner = shapely.box(2, 2, 4, 4)
+    # Target 1 overlaps target 0: a source equal to target 0 must still get area in target 1.
+    targets = np.array([a, shapely.box(3, 0, 20, 10), shapely.box(10, 0, 20, 10)])
+    sources = np.array([a, inner])
+    assert list(clean_targets(targets)) == [False, False, False]
+    got = overlay_areas(sources, targets)
+    m = _merged(got, _brute(sources, targets))
+    assert (m["_merge"] == "both").all()
+    np.testing.assert_allclose(m["area_x"], m["area_y"])
+
+
+def test_duplicate_targets_are_not_clean():
+    a = shapely.box(0, 0, 1, 1)
+    targets = np.array([a, a, shapely.box(1, 0, 2, 1)])
+    assert list(clean_targets(targets)) == [False, False, True]
+
+
+def test_many_touching_neighbours_use_the_coverage_proof():
+    # 30 x 30 grid, sources == targets: every source touches 8 neighbours.
+    xs, ys = np.meshgrid(np.arange(30.0), np.arange(30.0))
+    cells = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 1, ys.ravel() + 1)
+    calls = []
+    got = overlay_areas(cells, cells, progress=lambda done, total: calls.append((done, total)))
+    assert len(got) == len(cells)
+    assert (got["source_index"] == got["target_index"]).all()
+    assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_empty_inputs():
+    got = overlay_areas(np.array([], dtype=object), np.array([shapely.box(0, 0, 1, 1)]))
+    assert list(got.columns) == ["source_index", "target_index", "area"] and got.empty
