@@ -5,7 +5,7 @@
   denominator, never averaged by area;
 * means are re-derived as sum(mean x weight) / sum(weight) over the named weight count;
 * medians cannot be aggregated exactly: they are approximated like a weighted mean and flagged
-  ``approximate``;
+  ``approximate`` (so are variables the catalog marks approximate, e.g. incomes);
 * densities are recomputed from the reaggregated count and the target area.
 
 Status per result: ``observed``; ``partial`` when some contributing source was suppressed or
@@ -17,90 +17,142 @@ adds every overlapping source in full (hard bounds). For shares, means and media
 are the lowest and highest value among the contributing sources (they hold when each source is
 homogeneous). ``interpolated_share`` is the part of the value (of the denominator or weight for
 shares and means) that came from sources split between targets.
+
+Every step works on whole matrices (sources x variables), so 100 variables cost little more
+than one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from geo.catalog import Catalog
 from geo.errors import WijkatlasError
 
-OBSERVED, SUPPRESSED, MISSING = "observed", "suppressed", "missing"
+STATUSES = np.array(["observed", "partial", "suppressed", "missing"], dtype=object)
+OBSERVED, PARTIAL, SUPPRESSED, MISSING = 0, 1, 2, 3
 RESULT_COLUMNS = ["unit_code", "variable", "value", "lower", "upper", "status",
                   "interpolated_share", "method", "approximate"]
 
 
-class _Rows:
-    """The crosswalk sorted by target, with group boundaries for reduceat."""
+class CrosswalkMatrix:
+    """A crosswalk prepared for many variables: rows sorted by target, group boundaries.
 
-    def __init__(self, crosswalk: pd.DataFrame, source_codes: pd.Index, target_codes: list[str]):
-        cw = crosswalk[crosswalk["target_code"].isin(target_codes)]
-        t_pos = pd.Index(target_codes).get_indexer(cw["target_code"])
-        order = np.argsort(t_pos, kind="stable")
-        self.target = t_pos[order]
-        self.source = source_codes.get_indexer(cw["source_code"].to_numpy()[order])
-        self.weight = cw["weight"].to_numpy(dtype=float)[order]
-        self.exact = (cw["method"].to_numpy()[order] == "exact")
+    Parameters
+    ----------
+    crosswalk
+        ``source_code, target_code, weight, method``.
+    source_codes
+        The order of the rows of the value matrices.
+    target_codes
+        The order of the result rows.
+    """
+
+    def __init__(self, crosswalk: pd.DataFrame, source_codes, target_codes) -> None:
+        target_codes = pd.Index(target_codes)
+        t_pos = target_codes.get_indexer(crosswalk["target_code"])
+        s_pos = pd.Index(source_codes).get_indexer(crosswalk["source_code"])
+        keep = (t_pos >= 0) & (s_pos >= 0)
+        order = np.argsort(t_pos[keep], kind="stable")
+        self.target = t_pos[keep][order]
+        self.source = s_pos[keep][order]
+        self.weight = crosswalk["weight"].to_numpy(dtype=float)[keep][order]
+        methods = crosswalk["method"].to_numpy()[keep][order]
+        self.exact = methods == "exact"
         self.n_targets = len(target_codes)
         self.present, self.starts = np.unique(self.target, return_index=True)
-        methods = pd.DataFrame({"t": self.target, "m": cw["method"].to_numpy()[order]})
-        by_target = methods.groupby("t")["m"].agg(lambda m: "+".join(sorted(set(m))))
-        self.method = by_target.reindex(range(self.n_targets)).fillna("").to_numpy()
+        shape = (self.n_targets, len(source_codes))
 
-    def reduce(self, ufunc, matrix: np.ndarray, empty: float) -> np.ndarray:
-        """Per target, reduce the rows of ``matrix`` (one row per crosswalk row)."""
-        out = np.full((self.n_targets, matrix.shape[1]), empty)
+        def matrix(data):
+            return sp.csr_matrix((data, (self.target, self.source)), shape=shape)
+
+        # targets x sources: weights, and 0/1 matrices for the bounds and the split part.
+        self.weights = matrix(self.weight)
+        self.exact_rows = matrix(self.exact.astype(float))
+        self.all_rows = matrix(np.ones(len(self.target)))
+        self.split_weights = matrix(np.where(self.exact, 0.0, self.weight))
+        # Methods per target as a bit set (OR over its rows), then one label per distinct set.
+        names, codes = np.unique(methods, return_inverse=True)
+        bits = self.reduce(np.bitwise_or, (1 << codes.astype(np.int64))[:, None], 0)[:, 0]
+        labels = {b: "+".join(n for i, n in enumerate(names) if b >> i & 1)
+                  for b in np.unique(bits)}
+        self.method = np.array([labels[b] for b in bits], dtype=object)
+
+    def reduce(self, ufunc, per_row: np.ndarray, empty: float) -> np.ndarray:
+        """Per target, reduce ``per_row`` (one row per crosswalk row, any columns)."""
+        dtype = per_row.dtype if per_row.dtype.kind == "i" else float
+        out = np.full((self.n_targets, per_row.shape[1]), empty, dtype=dtype)
         if len(self.present):
-            out[self.present] = ufunc.reduceat(matrix, self.starts, axis=0)
+            out[self.present] = ufunc.reduceat(per_row, self.starts, axis=0)
         return out
 
-
-def _matrices(values: pd.DataFrame, source_codes: pd.Index, variables: list[str]):
-    """Wide value matrix (NaN unless observed) and status matrix (sources x variables)."""
-    wide = values.pivot_table(index="code", columns="variable", values="value", aggfunc="first",
-                              dropna=False)
-    status = values.pivot_table(index="code", columns="variable", values="status",
-                                aggfunc="first", dropna=False)
-    wide = wide.reindex(index=source_codes, columns=variables)
-    status = status.reindex(index=source_codes, columns=variables).astype(object)
-    status = status.where(status.notna(), MISSING)
-    value = wide.to_numpy(dtype=float, copy=True)
-    value[status.to_numpy() != OBSERVED] = np.nan
-    return value, status.to_numpy()
+    def apply(self, matrix: np.ndarray) -> np.ndarray:
+        """Weighted sums per target of a sources x variables matrix (NaN counts as 0)."""
+        return np.asarray(self.weights @ np.nan_to_num(matrix))
 
 
-def _status(rows: _Rows, status: np.ndarray) -> np.ndarray:
-    """observed / partial / suppressed / missing per target and variable."""
-    s = status[rows.source]
-    n_obs = rows.reduce(np.add, (s == OBSERVED).astype(float), 0.0)
-    n_sup = rows.reduce(np.add, (s == SUPPRESSED).astype(float), 0.0)
-    n_all = rows.reduce(np.add, np.ones(s.shape), 0.0)
-    out = np.full(n_obs.shape, MISSING, dtype=object)
-    out[(n_obs > 0) & (n_obs < n_all)] = "partial"
+def source_matrices(values: pd.DataFrame, source_codes, variables: list[str]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Long values (``code, variable, value, status``) as a value matrix (NaN unless
+    observed) and a status-code matrix (sources x variables); absent cells are missing."""
+    rows = pd.Index(source_codes).get_indexer(values["code"])
+    cols = pd.Index(variables).get_indexer(values["variable"])
+    keep = (rows >= 0) & (cols >= 0)
+    value = np.full((len(source_codes), len(variables)), np.nan)
+    status = np.full(value.shape, MISSING, dtype=np.int8)
+    codes = pd.Index(STATUSES).get_indexer(values["status"].to_numpy()[keep])
+    if (codes < 0).any():
+        bad = sorted(set(values["status"].to_numpy()[keep][codes < 0]))
+        raise WijkatlasError(f"unknown status value(s) {bad}.", unit=str(bad[0]),
+                             fix="use observed, suppressed or missing.")
+    status[rows[keep], cols[keep]] = codes
+    observed = status == OBSERVED
+    value[rows[keep], cols[keep]] = values["value"].to_numpy(dtype=float)[keep]
+    value[~observed] = np.nan
+    return value, status
+
+
+def _status(cw: CrosswalkMatrix, status: np.ndarray) -> np.ndarray:
+    """observed / partial / suppressed / missing codes per target and variable."""
+    n_obs = cw.all_rows @ (status == OBSERVED).astype(float)
+    n_sup = cw.all_rows @ (status == SUPPRESSED).astype(float)
+    n_all = np.asarray(cw.all_rows.sum(axis=1))
+    out = np.full(n_obs.shape, MISSING, dtype=np.int8)
+    out[(n_obs > 0) & (n_obs < n_all)] = PARTIAL
     out[(n_obs > 0) & (n_obs == n_all)] = OBSERVED
     out[(n_obs == 0) & (n_sup > 0)] = SUPPRESSED
     return out
 
 
-def _sums(rows: _Rows, x: np.ndarray):
-    """Weighted sum, exact-only sum, full-overlap sum and interpolated part of ``x``."""
-    xr = x[rows.source]
-    obs = ~np.isnan(xr)
-    xr0 = np.where(obs, xr, 0.0)
-    w = rows.weight[:, None]
-    total = rows.reduce(np.add, w * xr0, 0.0)
-    exact = rows.reduce(np.add, np.where(rows.exact[:, None], xr0, 0.0), 0.0)
-    full = rows.reduce(np.add, xr0, 0.0)
-    split = rows.reduce(np.add, np.where(rows.exact[:, None], 0.0, w * xr0), 0.0)
-    return total, exact, full, split
+def _sums(cw: CrosswalkMatrix, x: np.ndarray):
+    """Weighted sum, exact-only sum, full-overlap sum and split part of columns ``x``."""
+    x0 = np.nan_to_num(x)
+    return (cw.weights @ x0, cw.exact_rows @ x0, cw.all_rows @ x0, cw.split_weights @ x0)
 
 
-def _range(rows: _Rows, x: np.ndarray):
-    xr = x[rows.source]
+def _range(cw: CrosswalkMatrix, x: np.ndarray):
+    xr = x[cw.source]
     with np.errstate(invalid="ignore"):
-        return rows.reduce(np.fmin, xr, np.nan), rows.reduce(np.fmax, xr, np.nan)
+        return cw.reduce(np.fmin, xr, np.nan), cw.reduce(np.fmax, xr, np.nan)
+
+
+def _variables(values: pd.DataFrame, catalog: Catalog, variables: list[str] | None):
+    present = set(pd.unique(values["variable"]))
+    unknown = sorted(present - set(catalog.indicators))
+    if unknown:
+        raise WijkatlasError(f"variables not in the catalog: {', '.join(unknown)}.",
+                             file=str(catalog.path), unit=unknown[0],
+                             fix="add them to the indicator catalog or drop the columns.")
+    if variables is None:
+        variables = [c for c in catalog.indicators if c in present or
+                     (catalog[c].kind == "density" and catalog[c].count in present)]
+    needed = set(variables)
+    for code in variables:
+        ind = catalog[code]
+        needed |= {ind.denominator, ind.weight, ind.count} - {""}
+    return variables, sorted(needed)
 
 
 def reaggregate(
@@ -128,69 +180,70 @@ def reaggregate(
 
     Returns
     -------
-    Long DataFrame with the columns ``RESULT_COLUMNS``, one row per target and variable.
+    Long DataFrame with the columns ``RESULT_COLUMNS``, one row per variable and target.
     """
-    present = set(values["variable"])
-    unknown = sorted(present - set(catalog.indicators))
-    if unknown:
-        raise WijkatlasError(f"variables not in the catalog: {', '.join(unknown)}.",
-                             file=str(catalog.path), unit=unknown[0],
-                             fix="add them to the indicator catalog or drop the columns.")
-    if variables is None:
-        variables = [c for c in catalog.indicators if c in present or
-                     (catalog[c].kind == "density" and catalog[c].count in present)]
-    needed = set(variables)
-    for code in variables:
-        ind = catalog[code]
-        needed |= {ind.denominator, ind.weight, ind.count} - {""}
-    needed = sorted(needed)
+    variables, needed = _variables(values, catalog, variables)
     source_codes = pd.Index(pd.unique(crosswalk["source_code"]))
-    targets = list(target_area_ha.index)
-    rows = _Rows(crosswalk, source_codes, targets)
-    value, status = _matrices(values, source_codes, needed)
-    col = {v: i for i, v in enumerate(needed)}
-    area = target_area_ha.to_numpy(dtype=float)
-    frames = []
-    for code in variables:
-        ind = catalog[code]
-        x = value[:, [col[code]]]
-        st = _status(rows, status[:, [col[code]]])
-        approximate = ind.kind == "median" or ind.approximate
-        if ind.kind == "count":
-            total, exact, full, split = _sums(rows, x)
-            val, lo, hi, interp = total, exact, full, split
-        elif ind.kind == "density":
-            c = value[:, [col[ind.count]]]
-            st = _status(rows, status[:, [col[ind.count]]])
-            total, exact, full, split = _sums(rows, c)
-            per_km2 = 100.0 / area[:, None]
-            val, lo, hi, interp = total * per_km2, exact * per_km2, full * per_km2, split * per_km2
-        else:
-            ref = ind.denominator if ind.kind == "share" else ind.weight
-            d = value[:, [col[ref]]]
-            scale = ind.per if ind.kind == "share" else 1.0
-            both = ~np.isnan(x) & ~np.isnan(d)
-            num = np.where(both, x * d / scale, np.nan)
-            den = np.where(both, d, np.nan)
-            n_total, _, _, _ = _sums(rows, num)
-            d_total, _, _, d_split = _sums(rows, den)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                val = np.where(d_total > 0, n_total / d_total * scale, np.nan)
-                interp = d_split / d_total * val
-            lo, hi = _range(rows, np.where(both, x, np.nan))
-            zero_den = (d_total == 0) & (st != MISSING) & (st != SUPPRESSED)
-            st = np.where(zero_den, MISSING, st)
+    targets = target_area_ha.index
+    cw = CrosswalkMatrix(crosswalk, source_codes, targets)
+    value, status = source_matrices(values, source_codes, needed)
+    col = pd.Index(needed)
+    kinds = np.array([catalog[v].kind for v in variables])
+    n_t, n_v = len(targets), len(variables)
+    out = {k: np.full((n_t, n_v), np.nan) for k in ("value", "lower", "upper", "interp")}
+    state = np.full((n_t, n_v), MISSING, dtype=np.int8)
+
+    def put(mask, val, lo, hi, interp, st):
+        idx = np.flatnonzero(mask)
+        out["value"][:, idx], out["lower"][:, idx], out["upper"][:, idx] = val, lo, hi
+        out["interp"][:, idx], state[:, idx] = interp, st
+
+    counts = kinds == "count"
+    if counts.any():
+        cols = col.get_indexer(np.array(variables)[counts])
+        put(counts, *_sums(cw, value[:, cols]), _status(cw, status[:, cols]))
+    density = kinds == "density"
+    if density.any():
+        cols = col.get_indexer([catalog[v].count for v in np.array(variables)[density]])
+        per_km2 = 100.0 / target_area_ha.to_numpy(dtype=float)[:, None]
+        total, exact, full, split = _sums(cw, value[:, cols])
+        put(density, total * per_km2, exact * per_km2, full * per_km2, split * per_km2,
+            _status(cw, status[:, cols]))
+    ratio = np.isin(kinds, ("share", "mean", "median"))
+    if ratio.any():
+        names = np.array(variables)[ratio]
+        refs = [catalog[v].denominator if catalog[v].kind == "share" else catalog[v].weight
+                for v in names]
+        scale = np.array([catalog[v].per if catalog[v].kind == "share" else 1.0
+                          for v in names])
+        x, d = value[:, col.get_indexer(names)], value[:, col.get_indexer(refs)]
+        both = ~np.isnan(x) & ~np.isnan(d)
+        n_total = _sums(cw, np.where(both, x * d / scale, np.nan))[0]
+        d_total, _, _, d_split = _sums(cw, np.where(both, d, np.nan))
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(val != 0, interp / val, 0.0)
-        unobserved = (st == SUPPRESSED) | (st == MISSING)
-        val = np.where(unobserved, np.nan, val)
-        lo = np.where(unobserved, np.nan, lo)
-        hi = np.where(unobserved | (st == "partial"), np.nan, hi)
-        frames.append(pd.DataFrame({
-            "unit_code": targets, "variable": code, "value": val[:, 0], "lower": lo[:, 0],
-            "upper": hi[:, 0], "status": st[:, 0],
-            "interpolated_share": np.where(unobserved[:, 0], np.nan,
-                                           np.clip(np.abs(share[:, 0]), 0, 1)),
-            "method": rows.method, "approximate": int(approximate),
-        }))
-    return pd.concat(frames, ignore_index=True)[RESULT_COLUMNS]
+            val = np.where(d_total > 0, n_total / d_total * scale, np.nan)
+            interp = d_split / d_total * val
+        lo, hi = _range(cw, np.where(both, x, np.nan))
+        st = _status(cw, status[:, col.get_indexer(names)])
+        st[(d_total == 0) & ((st == OBSERVED) | (st == PARTIAL))] = MISSING
+        put(ratio, val, lo, hi, interp, st)
+
+    unobserved = (state == SUPPRESSED) | (state == MISSING)
+    val = np.where(unobserved, np.nan, out["value"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(val != 0, out["interp"] / val, 0.0)
+    approximate = np.array([int(catalog[v].kind == "median" or catalog[v].approximate)
+                            for v in variables])
+    # Long layout, variable-major: all targets of the first variable, then the next.
+    return pd.DataFrame({
+        "unit_code": np.tile(targets.to_numpy(), n_v),
+        "variable": np.repeat(np.array(variables, dtype=object), n_t),
+        "value": val.T.ravel(),
+        "lower": np.where(unobserved, np.nan, out["lower"]).T.ravel(),
+        "upper": np.where(unobserved | (state == PARTIAL), np.nan, out["upper"]).T.ravel(),
+        "status": STATUSES[state.T.ravel()],
+        "interpolated_share": np.where(unobserved, np.nan,
+                                       np.clip(np.abs(share), 0, 1)).T.ravel(),
+        "method": np.tile(cw.method, n_v),
+        "approximate": np.repeat(approximate, n_t),
+    })[RESULT_COLUMNS]

@@ -1,4 +1,8 @@
-"""Shared fixtures: one real atlas build per test session."""
+"""Shared fixtures: one real atlas build per test session.
+
+This file is also loaded by Debian's Python for tests/qgis, where the engine's packages
+(geopandas ...) are not installed: import them inside fixtures only.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
