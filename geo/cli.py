@@ -99,6 +99,15 @@ def validate(
     raise typer.Exit(0 if report.valid else 1)
 
 
+def _bar(enabled: bool):
+    """A progress bar on stderr for long work (large inputs), else a silent stand-in."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), disable=not enabled, transient=True)
+
+
 def _read_any(path: Path, layer: str | None = None):
     """Any vector layer, in EPSG:28992 (points included)."""
     import pyogrio
@@ -398,11 +407,16 @@ def reaggregate(
         elif weights_residential:
             points = points[points[weights_residential].astype(bool)]
     cells = raster_points(raster) if raster is not None else None
-    cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column, raster=cells,
-                         exact_share=exact_share, source_name=str(source),
-                         target_name=str(target))
-    area = tgt.set_index("code").geometry.area / 10_000.0
-    result = run(table, cw, cat, area)
+    with _bar(len(src) > 2_000) as bar:
+        task = bar.add_task("overlay buurten x wijken", total=None)
+        cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column,
+                             raster=cells, exact_share=exact_share, source_name=str(source),
+                             target_name=str(target),
+                             progress=lambda done, total: bar.update(task, completed=done,
+                                                                     total=total))
+        bar.add_task(f"herverdelen ({table['variable'].nunique()} variabelen)", total=None)
+        area = tgt.set_index("code").geometry.area / 10_000.0
+        result = run(table, cw, cat, area)
     names = dict(zip(tgt["code"], tgt["name"], strict=True))
     result.insert(1, "name", result["unit_code"].map(names))
     result = result.rename(columns={"unit_code": "code"})

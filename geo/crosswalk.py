@@ -92,6 +92,8 @@ def build_crosswalk(
     sliver_share: float = DEFAULT_SLIVER_SHARE,
     source_name: str = "source",
     target_name: str = "target",
+    n_jobs: int | None = None,
+    progress=None,
 ) -> pd.DataFrame:
     """Crosswalk from ``source`` units to ``target`` units.
 
@@ -113,6 +115,10 @@ def build_crosswalk(
         Pieces below this share of both the source and the target are ignored as slivers.
     source_name, target_name
         Names for error messages.
+    n_jobs
+        Threads for the polygon overlay (default: every core).
+    progress
+        Called as ``progress(done, total)`` while candidate pairs are overlaid.
 
     Returns
     -------
@@ -131,7 +137,8 @@ def build_crosswalk(
             raise WijkatlasError(f"duplicate codes: {', '.join(map(str, dup.unique()[:10]))}.",
                                  file=name, unit=str(dup.iloc[0]),
                                  fix="make every unit code unique (CBS codes are unique per year).")
-    pairs = overlay_areas(np.asarray(source.geometry.values), np.asarray(target.geometry.values))
+    pairs = overlay_areas(np.asarray(source.geometry.values), np.asarray(target.geometry.values),
+                          n_jobs=n_jobs, progress=progress)
     pairs["share"] = _normalise(pairs, "area")
     covered = set(pairs["source_index"])
     target_share = pairs["area"] / shapely.area(
