@@ -19,6 +19,13 @@ def run(*args: str):
     return runner.invoke(app, ["reaggregate", *map(str, args)])
 
 
+def run_loon_op_zand(tmp, values_file, *extra):
+    """The Loon op Zand fixture's files with their own column names, plus ``extra``."""
+    return run("--source", tmp / "src.gpkg", "--source-code", "bu_id", "--values", values_file,
+               "--values-code", "gwb_code", "--target", tmp / "tgt.geojson", "--target-code",
+               "statcode", "--out", tmp / "out.csv", *extra)
+
+
 @pytest.fixture
 def loon_op_zand(tmp_path):
     """Loon op Zand 2012 buurten as a GeoPackage with its own column names, a values table
@@ -86,9 +93,7 @@ def test_codes_not_in_the_layer_are_listed(loon_op_zand):
     values.loc[0, "gwb_code"] = "BU99990001"
     values.loc[1, "gwb_code"] = "BU99990002"
     values.to_csv(tmp / "bad.csv", index=False)
-    res = run("--source", tmp / "src.gpkg", "--source-code", "bu_id", "--values",
-              tmp / "bad.csv", "--values-code", "gwb_code", "--target", tmp / "tgt.geojson",
-              "--target-code", "statcode", "--out", tmp / "out.csv")
+    res = run_loon_op_zand(tmp, tmp / "bad.csv")
     assert res.exit_code == 2
     assert "BU99990001" in res.output and "BU99990002" in res.output
     assert "bad.csv" in res.output
@@ -100,9 +105,7 @@ def test_non_numeric_value_names_row_and_column(loon_op_zand):
     values["a_inw"] = values["a_inw"].astype(object)
     values.loc[2, "a_inw"] = "veel"
     values.to_csv(tmp / "bad.csv", index=False)
-    res = run("--source", tmp / "src.gpkg", "--source-code", "bu_id", "--values",
-              tmp / "bad.csv", "--values-code", "gwb_code", "--target", tmp / "tgt.geojson",
-              "--target-code", "statcode", "--out", tmp / "out.csv")
+    res = run_loon_op_zand(tmp, tmp / "bad.csv")
     assert res.exit_code == 2
     assert "veel" in res.output and values.loc[2, "gwb_code"] in res.output
     assert not (tmp / "out.csv").exists()
