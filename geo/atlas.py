@@ -17,6 +17,7 @@ import pyogrio
 from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
+from geo.lineage import changed_areas
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
@@ -126,6 +127,11 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                 "lineage": units["lineage"], "lineage_parents": units["parents"].map(",".join),
                 "definition": units["definition"], "area_ha": area_ha(units.geometry),
             }, geometry=units.geometry, crs=units.crs)
+            parent_id = version.meta.get("parent")
+            if parent_id:
+                moved = changed_areas(load_version(config.root, parent_id).units, units)
+                layers[f"changes_{parent_id}_{vid}"] = moved.assign(
+                    from_version=parent_id, to_version=vid)
             version_rows.append({**{k: version.meta.get(k, "") for k in (
                 "id", "name", "valid_from", "status", "parent", "checksum", "description")},
                 "n_units": len(units)})

@@ -42,7 +42,10 @@ def test_gdal_reads_both_versions_in_rd_new(atlas_dir):
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert {f"cbs_buurten_{y}" for y in EXPECTED_YEARS} <= layers
     assert {"versions", "indicators", "results", "crosswalks", "trend_2016",
-            "trend_2020"} <= layers
+            "trend_2020", "changes_2016_2020", "map_classes"} <= layers
+    moved = pyogrio.read_dataframe(gpkg, layer="changes_2016_2020")
+    assert moved[["from_name", "to_name"]].values.tolist() == [["Vliedberg",
+                                                                "Geerpark/de Grassen"]]
 
 
 def test_every_year_on_both_versions_with_counts_conserved(atlas_dir):
