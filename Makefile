@@ -39,7 +39,9 @@ plugin: venv
 	$(PY) qgis_plugin/build.py --out build/plugin
 
 bench: venv
-	$(PY) -m bench
+	$(PY) -m bench                      # crosswalks vs tobler + country-sized run (~10 min)
+	$(PY) -m bench.maps_bench --compare # web map size and first render
+	$(PY) -m bench.accuracy             # interpolation accuracy table
 
 clean:
 	rm -rf build

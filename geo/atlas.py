@@ -176,11 +176,11 @@ def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalo
                   out_dir: Path) -> list[Path]:
     """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
     per theme)."""
-    from geo.atomic import write_text
+    from geo.atomic import write_csv
 
-    written = [write_text(out_dir / "results.csv", results.to_csv(index=False))]
+    written = [write_csv(results, out_dir / "results.csv")]
     for vid, trend in trends.items():
-        written.append(write_text(out_dir / f"trend_{vid}.csv", trend.to_csv(index=False)))
+        written.append(write_csv(trend, out_dir / f"trend_{vid}.csv"))
         xlsx = out_dir / f"trend_{vid}.xlsx"
         tmp = xlsx.with_name(f".{xlsx.name}.tmp")
         themes = {c: catalog[c].theme for c in catalog.indicators}

@@ -376,7 +376,7 @@ def reaggregate(
     = None,
 ) -> None:
     """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
-    from geo.atomic import write_text
+    from geo.atomic import write_csv
     from geo.catalog import load_catalog
     from geo.crosswalk import build_crosswalk, raster_points
     from geo.kerncijfers import check_codes, read_values
@@ -422,9 +422,9 @@ def reaggregate(
     result = result.rename(columns={"unit_code": "code"})
     if year:
         result.insert(2, "year", year)
-    write_text(out, result.to_csv(index=False))
+    write_csv(result, out)
     if crosswalk_out is not None:
-        write_text(crosswalk_out, cw.to_csv(index=False))
+        write_csv(cw, crosswalk_out)
     methods = cw["method"].value_counts().to_dict()
     typer.echo(f"{len(tgt)} target units x {result['variable'].nunique()} variables written to "
                f"{out}; crosswalk rows by method: {methods}")

@@ -5,12 +5,17 @@ This is the only place where polygons are intersected for a crosswalk. At nation
 so it is avoided wherever the answer is known without it:
 
 * a source that is *identical* to a target (same bounds and ``equals_exact``: an unchanged
-  buurt between two years) or that lies *inside* one target (``contains`` on the prepared
-  target: a buurt inside its wijk) gets its own area for that target;
+  buurt between two years) or that lies *inside* one target gets its own area for that
+  target. Inside is proven cheaply for sources that together make up a target exactly (the
+  buurten of a wijk, merged units: their coverage union equals the target vertex for
+  vertex, see :func:`union_homes`), else with ``contains`` (a polygon relate);
 * its other candidate targets only touch it when that target overlaps no other target; this
   is proven for all targets at once with GEOS coverage validation (edges of neighbours match
   exactly and no interiors overlap), which is much cheaper than intersecting every touching
-  neighbour;
+  neighbour, and is started as soon as the bounds predict enough pairs to skip (it runs
+  alongside the other work). When the bounds predict too few pairs to skip (unrelated layers,
+  e.g. two Voronoi tessellations), the inside tests are skipped too: proving a source inside
+  a target costs about as much as the one intersection it saves;
 * every remaining pair whose bounding boxes meet is intersected, in chunks (memory stays
   bounded: only areas are kept) on a thread pool (shapely 2 releases the GIL, so both cores
   work).
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -66,14 +71,82 @@ def clean_targets(target: np.ndarray) -> np.ndarray:
     return clean & ~dup & shapely.is_valid(target)
 
 
-def _settle(pool, source, target, s_idx, t_idx, chunk_size) -> np.ndarray:
-    """Per source the target it equals or lies in (-1 when none is known)."""
+def union_homes(source: np.ndarray, target: np.ndarray, s_idx: np.ndarray,
+                t_idx: np.ndarray, pool: Executor | None = None,
+                chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+    """Sources that together make up a target exactly (buurten of a wijk, merged units).
+
+    Each source is put in the target holding its ``point_on_surface``; a target whose sources'
+    coverage union equals it vertex for vertex (``normalize`` + ``equals_exact``), with the
+    same area as the sum of theirs (so they cannot overlap), holds all of them: no polygon
+    relate is needed. Targets for which this fails are left to the ``contains`` test.
+
+    Parameters
+    ----------
+    source, target
+        Arrays of shapely polygons.
+    s_idx, t_idx
+        Candidate pairs whose source bounds lie within the target bounds.
+    pool, chunk_size
+        Executor to run the unions on, in chunks of about ``chunk_size`` sources.
+
+    Returns
+    -------
+    Per source the target it lies in, -1 when not proven here.
+    """
+    home = np.full(len(source), -1, dtype=np.int64)
+    if len(s_idx) == 0:
+        return home
+    pts = shapely.point_on_surface(source[s_idx])
+    hit = shapely.intersects(target[t_idx], pts)
+    pairs = pd.DataFrame({"s": s_idx[hit], "t": t_idx[hit]}).drop_duplicates("s")
+    if pairs.empty:
+        return home
+    pairs = pairs.sort_values(["t", "s"], ignore_index=True)
+    groups, slot = np.unique(pairs["t"].to_numpy(), return_inverse=True)
+    col = pairs.groupby("t").cumcount().to_numpy()
+    members = np.full((len(groups), col.max() + 1), None, dtype=object)
+    members[slot, col] = source[pairs["s"].to_numpy()]
+    parts = np.array_split(members, max(1, len(pairs) // chunk_size))
+    union = np.concatenate(list((pool.map if pool else map)(_coverage_unions, parts)))
+    area_sum = np.bincount(slot, weights=shapely.area(source[pairs["s"].to_numpy()]))
+    t_area = shapely.area(target[groups])
+    ok = (shapely.equals_exact(shapely.normalize(union), shapely.normalize(target[groups]),
+                               tolerance=0.0)
+          & (np.abs(area_sum - t_area) <= 1e-9 * t_area))
+    good = ok[slot]
+    home[pairs["s"].to_numpy()[good]] = pairs["t"].to_numpy()[good]
+    return home
+
+
+def _coverage_unions(members: np.ndarray) -> np.ndarray:
+    """Coverage union per row; all None when GEOS refuses the chunk (overlapping or badly
+    noded sources: those are left to the ``contains`` test)."""
+    try:
+        return shapely.coverage_union_all(members, axis=1)
+    except shapely.errors.GEOSException:
+        return np.full(len(members), None, dtype=object)
+
+
+def _settle(pool, source, target, s_idx, t_idx, chunk_size, inside: bool = True) -> np.ndarray:
+    """Per source the target it equals or lies in (-1 when none is known).
+
+    Identity (``equals_exact`` on equal bounds) is always tested: it is far cheaper than an
+    intersection. ``inside=False`` skips the union and ``contains`` tests, which cost about
+    as much as the intersection they save unless the coverage proof then skips the source's
+    other pairs too.
+    """
     s_box, t_box = shapely.bounds(source), shapely.bounds(target)
     home = np.full(len(source), -1, dtype=np.int64)
     same = np.flatnonzero((s_box[s_idx] == t_box[t_idx]).all(axis=1))
     same = same[shapely.equals_exact(source[s_idx[same]], target[t_idx[same]], tolerance=0.0)]
     home[s_idx[same]] = t_idx[same]
+    if not inside:
+        return home
     cand = np.flatnonzero(_inside(s_box[s_idx], t_box[t_idx]) & (home[s_idx] < 0))
+    united = union_homes(source, target, s_idx[cand], t_idx[cand], pool, chunk_size)
+    home = np.where(home < 0, united, home)
+    cand = cand[home[s_idx[cand]] < 0]
     chunks = [cand[i:i + chunk_size] for i in range(0, len(cand), chunk_size)]
     # Not prepared: prepared geometries are not safe to share between threads (and the
     # unprepared test is as fast here, where a buurt shares edges with its wijk).
@@ -81,6 +154,18 @@ def _settle(pool, source, target, s_idx, t_idx, chunk_size) -> np.ndarray:
     inside = np.concatenate([np.zeros(0, dtype=np.int64), *found])
     home[s_idx[inside]] = t_idx[inside]
     return home
+
+
+def _predicted_later(source, target, s_idx, t_idx) -> int:
+    """Pairs of sources with a target of equal or enclosing bounds, other than those targets.
+
+    An upper bound, from bounds alone, of the pairs the coverage proof can skip.
+    """
+    s_box, t_box = shapely.bounds(source)[s_idx], shapely.bounds(target)[t_idx]
+    maybe = _inside(s_box, t_box)
+    has_home = np.zeros(len(source), dtype=bool)
+    has_home[s_idx[maybe]] = True
+    return int((has_home[s_idx] & ~maybe).sum())
 
 
 def _intersect_chunk(source, target, s_idx, t_idx) -> np.ndarray:
@@ -133,14 +218,18 @@ def overlay_areas(
     with ThreadPoolExecutor(_jobs(n_jobs)) as pool:
         clean = None
         if fast_paths and total:
-            home = _settle(pool, source, target, s_idx, t_idx, chunk_size)
+            # Proving that a target overlaps no other costs about as much as intersecting one
+            # pair per target: worth it only when there are more pairs to skip than that. When
+            # the bounds already predict so, start it now, alongside the other fast paths.
+            worth = _predicted_later(source, target, s_idx, t_idx) > len(target)
+            if worth:
+                clean = pool.submit(clean_targets, target)
+            home = _settle(pool, source, target, s_idx, t_idx, chunk_size, inside=worth)
             settled = home[s_idx] >= 0
             own = settled & (t_idx == home[s_idx])
             later = settled & ~own
             areas[own] = shapely.area(source[s_idx[own]])
-            # Proving that a target overlaps no other costs about as much as intersecting one
-            # pair per target: worth it only when there are more pairs to skip than that.
-            if later.sum() > len(target):
+            if clean is None and later.sum() > len(target):
                 clean = pool.submit(clean_targets, target)  # runs alongside the intersections
         done = int(own.sum())
         if progress:
