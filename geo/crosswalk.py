@@ -19,7 +19,9 @@ target's area are slivers from differently generalised boundaries and are droppe
 weighting (a small target lying inside a large source is not a sliver). Parts of a source outside
 every target (the outer boundary differs between years) are left out
 and the weights re-normalised over the covered part, so totals are conserved; sources with no
-overlap at all are listed in ``crosswalk.attrs["unallocated"]``.
+overlap at all are listed in ``crosswalk.attrs["unallocated"]``. With the address and raster
+methods every overlap piece keeps a row, with weight 0 where it holds no address, so a wijk
+without addresses gets 0 (with honest bounds) rather than no value.
 """
 
 from __future__ import annotations

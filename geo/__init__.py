@@ -1,0 +1,35 @@
+"""wijkatlas engine: versioned wijkindelingen, crosswalks and reaggregation of CBS data.
+
+The public API; the command line (``wijkatlas``, :mod:`geo.cli`) is a thin layer over it.
+"""
+
+from geo.atlas import build_atlas
+from geo.catalog import Catalog, Indicator, load_catalog
+from geo.crosswalk import build_crosswalk, raster_points
+from geo.errors import WijkatlasError
+from geo.kerncijfers import check_codes, read_statline, read_values
+from geo.lineage import changed_areas, diff_units
+from geo.reaggregate import CrosswalkMatrix, reaggregate
+from geo.register import (
+    draft_version,
+    import_units,
+    list_versions,
+    load_version,
+    publish_version,
+    reassign_buurten,
+    validate_version,
+)
+from geo.series import harmonise, trend_table
+from geo.sources import load_cbs_buurten, read_units
+from geo.validate import repair_geometries, validate_units
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Catalog", "CrosswalkMatrix", "Indicator", "WijkatlasError", "build_atlas",
+    "build_crosswalk", "changed_areas", "check_codes", "diff_units", "draft_version",
+    "harmonise", "import_units", "list_versions", "load_cbs_buurten", "load_catalog",
+    "load_version", "publish_version", "raster_points", "read_statline", "read_units",
+    "read_values", "reaggregate", "reassign_buurten", "repair_geometries", "trend_table",
+    "validate_units", "validate_version",
+]
