@@ -72,6 +72,7 @@ class CrosswalkMatrix:
         self.weights = matrix(self.weight)
         self.exact_rows = matrix(self.exact.astype(float))
         self.all_rows = matrix(np.ones(len(self.target)))
+        self.weighted_rows = matrix((self.weight > 0).astype(float))
         self.split_weights = matrix(np.where(self.exact, 0.0, self.weight))
         # Methods per target as a bit set (OR over its rows), then one label per distinct set.
         names, codes = np.unique(methods, return_inverse=True)
@@ -116,9 +117,16 @@ def source_matrices(values: pd.DataFrame, source_codes, variables: list[str]
 
 def _status(cw: CrosswalkMatrix, status: np.ndarray) -> np.ndarray:
     """observed / partial / suppressed / missing codes per target and variable."""
-    n_obs = cw.all_rows @ (status == OBSERVED).astype(float)
-    n_sup = cw.all_rows @ (status == SUPPRESSED).astype(float)
-    n_all = np.asarray(cw.all_rows.sum(axis=1))
+    # Only sources that give the target something decide its status (a suppressed buurt whose
+    # piece holds no address does not make the wijk partial); a target that gets weight 0
+    # from every source (no address in it) is decided by all its overlapping sources.
+    rows = cw.weighted_rows
+    n_all = np.asarray(rows.sum(axis=1))
+    if (n_all == 0).any():
+        rows = rows + sp.diags((n_all[:, 0] == 0).astype(float)) @ cw.all_rows
+        n_all = np.asarray(rows.sum(axis=1))
+    n_obs = rows @ (status == OBSERVED).astype(float)
+    n_sup = rows @ (status == SUPPRESSED).astype(float)
     out = np.full(n_obs.shape, MISSING, dtype=np.int8)
     out[(n_obs > 0) & (n_obs < n_all)] = PARTIAL
     out[(n_obs > 0) & (n_obs == n_all)] = OBSERVED

@@ -154,3 +154,21 @@ def test_area_weighted_counts_equal_tobler():
         mine = ours[ours["variable"] == variable].set_index("unit_code")["value"]
         np.testing.assert_allclose(mine.loc[target["code"]].to_numpy(),
                                    theirs[variable].to_numpy(), rtol=1e-6)
+
+
+def test_a_suppressed_buurt_that_gives_a_wijk_nothing_does_not_make_it_partial():
+    source = grid(2, 1, size=100)  # U000 straddles L and R; U001 lies in R
+    target = gpd.GeoDataFrame({"code": ["L", "R"], "name": ["L", "R"]},
+                              geometry=[shapely.box(140000, 410000, 140050, 410100),
+                                        shapely.box(140050, 410000, 140200, 410100)],
+                              crs="EPSG:28992")
+    points = gpd.GeoDataFrame(geometry=shapely.points([(140010, 410010), (140150, 410050)]),
+                              crs="EPSG:28992")  # U000's only address lies in L
+    cw = build_crosswalk(source, target, points=points)
+    assert ((cw["source_code"] == "U000") & (cw["target_code"] == "R")
+            & (cw["weight"] == 0)).any()
+    values = long({"U000": {"A_SOZ_WB": "suppressed"}, "U001": {"A_SOZ_WB": 40}})
+    res = reaggregate(values, cw, CATALOG, pd.Series([0.5, 1.5], index=["L", "R"]))
+    assert result(res, "R", "A_SOZ_WB")["status"] == "observed"
+    assert result(res, "R", "A_SOZ_WB")["value"] == 40
+    assert result(res, "L", "A_SOZ_WB")["status"] == "suppressed"

@@ -84,3 +84,17 @@ def test_missing_code_column_lists_the_columns(tmp_path):
     with pytest.raises(WijkatlasError, match="wijk_id"):
         read_units(path)
     assert read_units(path, code_column="wijk_id")["code"].tolist() == ["U000", "U001"]
+
+
+def test_validate_repair_writes_a_repaired_copy_and_says_what_changed(tmp_path):
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    out = tmp_path / "repaired.gpkg"
+    src = CBS / "cbs_buurten_2014_GM0797_coarse.geojson"
+    res = CliRunner().invoke(app, ["validate", str(src), "--repair", str(out)])
+    assert "repaired 3 geometries (BU07970103, BU07970200, BU07970502)" in res.output
+    repaired = read_units(out)
+    assert len(repaired) == 17 and shapely.is_valid(repaired.geometry.values).all()
+    assert res.exit_code == 1  # the zero-area buurt still needs a person's decision
