@@ -13,7 +13,8 @@ missing (the value is the observed part); ``suppressed`` when all contributing s
 withheld by CBS; ``missing`` when there is no data. None of them turns into 0.
 
 Bounds: for counts, ``lower`` takes only sources that lie wholly in the target and ``upper``
-adds every overlapping source in full (hard bounds). For shares, means and medians the bounds
+adds every overlapping source in full (hard bounds; no upper bound when an overlapping
+source was not observed). For shares, means and medians the bounds
 are the lowest and highest value among the contributing sources (they hold when each source is
 homogeneous). ``interpolated_share`` is the part of the value (of the denominator or weight for
 shares and means) that came from sources split between targets.
@@ -140,6 +141,14 @@ def _sums(cw: CrosswalkMatrix, x: np.ndarray):
     return (cw.weights @ x0, cw.exact_rows @ x0, cw.all_rows @ x0, cw.split_weights @ x0)
 
 
+def _count_sums(cw: CrosswalkMatrix, x: np.ndarray, status: np.ndarray):
+    """:func:`_sums` for counts; the upper bound is unknown (NaN) where any overlapping
+    source was not observed, since its whole value might lie in the target."""
+    total, exact, full, split = _sums(cw, x)
+    unknown = (cw.all_rows @ (status != OBSERVED).astype(float)) > 0
+    return total, exact, np.where(unknown, np.nan, full), split
+
+
 def _range(cw: CrosswalkMatrix, x: np.ndarray):
     xr = x[cw.source]
     with np.errstate(invalid="ignore"):
@@ -209,12 +218,13 @@ def reaggregate(
     counts = kinds == "count"
     if counts.any():
         cols = col.get_indexer(np.array(variables)[counts])
-        put(counts, *_sums(cw, value[:, cols]), _status(cw, status[:, cols]))
+        put(counts, *_count_sums(cw, value[:, cols], status[:, cols]),
+            _status(cw, status[:, cols]))
     density = kinds == "density"
     if density.any():
         cols = col.get_indexer([catalog[v].count for v in np.array(variables)[density]])
         per_km2 = 100.0 / target_area_ha.to_numpy(dtype=float)[:, None]
-        total, exact, full, split = _sums(cw, value[:, cols])
+        total, exact, full, split = _count_sums(cw, value[:, cols], status[:, cols])
         put(density, total * per_km2, exact * per_km2, full * per_km2, split * per_km2,
             _status(cw, status[:, cols]))
     ratio = np.isin(kinds, ("share", "mean", "median"))
