@@ -117,6 +117,21 @@ def test_time_control_changes_colours_and_legend(built, open_page):
     assert p.js_errors == []
 
 
+def test_play_button_steps_through_the_years_and_pauses(built, open_page):
+    p = open_page(built["index"].as_uri())
+    set_year(p.page, 2016)
+    first = fills(p.page)
+    p.page.click("#wa-play")
+    p.page.wait_for_function(
+        "document.querySelector('#wa-year-label').textContent !== '2016'", timeout=5000)
+    assert fills(p.page) != first
+    p.page.click("#wa-play")  # pause
+    year = p.page.inner_text("#wa-year-label")
+    p.page.wait_for_timeout(1500)
+    assert p.page.inner_text("#wa-year-label") == year
+    assert p.js_errors == []
+
+
 @pytest.mark.parametrize("label", ["Aantal inwoners", "Percentage inwoners 65 jaar en ouder",
                                    "Misdrijven per 1.000 inwoners"])
 def test_legend_matches_what_is_drawn_in_every_year(built, open_page, label):

@@ -164,7 +164,7 @@
 
     // Controls: indicator choice by theme, time slider, legend.
     var panel = L.control({ position: "topleft" });
-    var select, slider, yearLabel, legendDiv;
+    var select, slider, yearLabel, legendDiv, playButton, timer = null;
     panel.onAdd = function () {
       var div = L.DomUtil.create("div", "wa-panel wa-controls");
       var html = "<label for=\"wa-indicator\">Indicator</label><select id=\"wa-indicator\">";
@@ -178,8 +178,10 @@
         html += "</optgroup>";
       });
       html += "</select><label for=\"wa-year\">Jaar: <b id=\"wa-year-label\"></b></label>" +
+        "<div class=\"wa-time\"><button id=\"wa-play\" type=\"button\" title=\"Afspelen\"" +
+        " aria-label=\"Afspelen\">&#9654;</button>" +
         "<input id=\"wa-year\" type=\"range\" min=\"0\" max=\"" + (years.length - 1) +
-        "\" step=\"1\"><div class=\"wa-ticks\"><span>" + years[0] + "</span><span>" +
+        "\" step=\"1\"></div><div class=\"wa-ticks\"><span>" + years[0] + "</span><span>" +
         years[years.length - 1] + "</span></div>";
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
@@ -190,7 +192,11 @@
       select.value = String(state.ind);
       slider.value = String(state.year);
       select.addEventListener("change", function () { api.setIndicator(+select.value); });
-      slider.addEventListener("input", function () { api.setYear(+slider.value); });
+      slider.addEventListener("input", function () { api.stop(); api.setYear(+slider.value); });
+      playButton = div.querySelector("#wa-play");
+      playButton.addEventListener("click", function () {
+        if (timer) { api.stop(); } else { api.play(); }
+      });
       return div;
     };
     var legend = L.control({ position: "bottomright" });
@@ -248,6 +254,21 @@
 
     api.setYear = function (y) { state.year = Math.max(0, Math.min(years.length - 1, y)); redraw(); };
     api.setIndicator = function (k) { state.ind = k; redraw(); };
+    // Play the years one by one (from the first when at the end), then stop.
+    api.play = function () {
+      if (state.year >= years.length - 1) { api.setYear(0); }
+      playButton.innerHTML = "&#10074;&#10074;";
+      playButton.title = "Pauzeren";
+      timer = setInterval(function () {
+        if (state.year >= years.length - 1) { api.stop(); return; }
+        api.setYear(state.year + 1);
+      }, 1200);
+    };
+    api.stop = function () {
+      if (timer) { clearInterval(timer); timer = null; }
+      playButton.innerHTML = "&#9654;";
+      playButton.title = "Afspelen";
+    };
     api.setIndicatorCode = function (code) { api.setIndicator(byCode[code]); };
     api.tooltipOf = function (code) { return tooltip(layers[D.units.code.indexOf(code)]); };
 
