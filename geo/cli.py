@@ -78,11 +78,9 @@ def validate(
         units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
     except WijkatlasError as exc:
         if as_json:
-            rule = "no_crs" if "no coordinate reference" in exc.problem else \
-                "empty_layer" if "empty" in exc.problem else \
-                "not_polygon" if "not a polygon" in exc.problem else "unreadable"
             report = ValidationReport(source=str(file), n_units=0, issues=[
-                Issue("error", rule, exc.problem.rstrip("."), exc.fix or "")])
+                Issue("error", exc.rule or "unreadable", exc.problem.rstrip("."),
+                      exc.fix or "")])
             typer.echo(report.to_json())
         fail(exc)
     if repair is not None:

@@ -33,6 +33,7 @@ def to_rd_new(gdf: gpd.GeoDataFrame, source: str | Path = "layer") -> gpd.GeoDat
             file=source,
             fix="save it with its CRS (e.g. EPSG:28992 RD New) or set one in QGIS "
             "(Layer > Set CRS) before importing.",
+            rule="no_crs",
         )
     if gdf.crs.equals(RD_NEW):
         return gdf
@@ -43,7 +44,8 @@ def to_rd_new(gdf: gpd.GeoDataFrame, source: str | Path = "layer") -> gpd.GeoDat
                 f"the coordinates (e.g. x={xmin:.0f}) do not fit its CRS {gdf.crs.name}: "
                 "the file probably lacks its real CRS (a GeoJSON without a 'crs' member is read "
                 "as WGS 84).",
-                file=source, fix="save the layer with its CRS, e.g. EPSG:28992 RD New.")
+                file=source, fix="save the layer with its CRS, e.g. EPSG:28992 RD New.",
+                rule="no_crs")
     return gdf.to_crs(RD_NEW)
 
 

@@ -22,6 +22,8 @@ class WijkatlasError(Exception):
         The unit, row or code the problem is about, if any.
     fix
         What the user should do instead.
+    rule
+        Short machine-readable name of the problem (e.g. ``no_crs``), for JSON reports.
     """
 
     def __init__(
@@ -31,11 +33,13 @@ class WijkatlasError(Exception):
         file: str | Path | None = None,
         unit: str | None = None,
         fix: str | None = None,
+        rule: str | None = None,
     ) -> None:
         self.problem = problem
         self.file = str(file) if file is not None else None
         self.unit = unit
         self.fix = fix
+        self.rule = rule
         super().__init__(self.message)
 
     @property

@@ -76,13 +76,14 @@ def read_units(
                              fix="give a polygon layer (GeoPackage, GeoJSON or Shapefile).")
     if len(gdf) == 0:
         raise WijkatlasError("the layer is empty (0 features).", file=path,
-                             fix="give a layer with at least one polygon.")
+                             fix="give a layer with at least one polygon.", rule="empty_layer")
     types = set(gdf.geometry.dropna().geom_type)
     wrong = types - set(POLYGONAL)
     if wrong:
         raise WijkatlasError(
             f"not a polygon layer: it holds {', '.join(sorted(wrong))} geometries.", file=path,
-            fix="give a polygon layer; points and lines cannot form a wijkindeling.")
+            fix="give a polygon layer; points and lines cannot form a wijkindeling.",
+            rule="not_polygon")
     gdf = to_rd_new(gdf, path)
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     code_col = _pick(columns, code_column, CODE_COLUMNS, "code", path)

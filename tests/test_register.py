@@ -160,6 +160,11 @@ BAD_EDITS = {
 }
 
 
+RULES = {"overlap": "overlap", "gap": "gap", "duplicate_code": "duplicate_code",
+         "no_name": "missing_name", "no_crs": "no_crs", "empty": "empty_layer",
+         "points": "not_polygon"}
+
+
 @pytest.mark.parametrize("problem", sorted(BAD_EDITS))
 def test_bad_edits_are_refused_and_write_nothing(repo, tmp_path, problem):
     draft_version(repo, "2026", "2020")
@@ -193,6 +198,8 @@ def test_bad_edits_are_refused_and_write_nothing(repo, tmp_path, problem):
     assert res.exit_code in (1, 2)
     report = json.loads(res.output[: res.output.rindex("}") + 1])
     assert report["valid"] is False and report["issues"][0]["fix"]
+    rules = {i["rule"] for i in report["issues"] if i["severity"] == "error"}
+    assert RULES[problem] in rules
 
 
 def test_gap_reported_with_area_and_location(tmp_path):
