@@ -32,19 +32,11 @@ UNIT_FIELDS = (("code", QVariant.String), ("name", QVariant.String),
 class DiffAlgorithm(WijkatlasAlgorithm):
     """List per unit what changed between two versions (reshaped, split, merged, ...)."""
 
+    ID = "diff"
     OLD = "OLD"
     NEW = "NEW"
     CHANGES = "CHANGES"
     OUTPUT = "OUTPUT"
-
-    def name(self) -> str:  # noqa: D102
-        return "diff"
-
-    def displayName(self) -> str:  # noqa: N802, D102
-        return tr("alg_diff")
-
-    def shortHelpString(self) -> str:  # noqa: N802, D102
-        return tr("alg_diff_help")
 
     def initAlgorithm(self, config=None):  # noqa: N802, D102
         self.addParameter(QgsProcessingParameterString(self.OLD, tr("param_old")))

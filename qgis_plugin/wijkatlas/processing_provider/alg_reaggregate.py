@@ -23,6 +23,7 @@ SINGLE_LAYER_FORMATS = ["shp", "geojson"]  # --source/--target take a file, not 
 class ReaggregateAlgorithm(WijkatlasAlgorithm):
     """Move values of source units (e.g. CBS buurten) onto target units (e.g. wijken)."""
 
+    ID = "reaggregate"
     SOURCE = "SOURCE"
     SOURCE_CODE = "SOURCE_CODE"
     VALUES = "VALUES"
@@ -32,15 +33,6 @@ class ReaggregateAlgorithm(WijkatlasAlgorithm):
     WEIGHTS = "WEIGHTS"
     YEAR = "YEAR"
     OUTPUT = "OUTPUT"
-
-    def name(self) -> str:  # noqa: D102
-        return "reaggregate"
-
-    def displayName(self) -> str:  # noqa: N802, D102
-        return tr("alg_reaggregate")
-
-    def shortHelpString(self) -> str:  # noqa: N802, D102
-        return tr("alg_reaggregate_help")
 
     def initAlgorithm(self, config=None):  # noqa: N802, D102
         polygon = [QgsProcessing.TypeVectorPolygon]

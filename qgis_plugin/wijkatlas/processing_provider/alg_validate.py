@@ -27,20 +27,12 @@ from .base import WijkatlasAlgorithm
 class ValidateAlgorithm(WijkatlasAlgorithm):
     """Check a wijkindeling (overlaps, gaps, duplicate codes, ...) with the engine's rules."""
 
+    ID = "validate"
     INPUT = "INPUT"
     CODE_FIELD = "CODE_FIELD"
     NAME_FIELD = "NAME_FIELD"
     GEMEENTE = "GEMEENTE"
     ISSUES = "ISSUES"
-
-    def name(self) -> str:  # noqa: D102
-        return "validate"
-
-    def displayName(self) -> str:  # noqa: N802, D102
-        return tr("alg_validate")
-
-    def shortHelpString(self) -> str:  # noqa: N802, D102
-        return tr("alg_validate_help")
 
     def initAlgorithm(self, config=None):  # noqa: N802, D102
         self.addParameter(QgsProcessingParameterFeatureSource(

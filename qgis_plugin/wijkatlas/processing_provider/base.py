@@ -18,7 +18,22 @@ ROOT = "ROOT"
 
 
 class WijkatlasAlgorithm(QgsProcessingAlgorithm):
-    """Base class: adds the ``CLI`` and ``ROOT`` parameters and resolves the executable."""
+    """Base class: adds the ``CLI`` and ``ROOT`` parameters and resolves the executable.
+
+    A subclass sets ``ID`` (e.g. ``"validate"``); its name and help texts are the strings
+    ``alg_<ID>`` and ``alg_<ID>_help`` of ``data/strings.json``.
+    """
+
+    ID = ""
+
+    def name(self) -> str:  # noqa: D102
+        return self.ID
+
+    def displayName(self) -> str:  # noqa: N802, D102
+        return tr(f"alg_{self.ID}")
+
+    def shortHelpString(self) -> str:  # noqa: N802, D102
+        return tr(f"alg_{self.ID}_help")
 
     def group(self) -> str:  # noqa: D102
         return tr("alg_group")
