@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -21,6 +22,7 @@ from geo.lineage import changed_areas
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
+from geo.units import RESULT_COLUMNS
 
 CONFIG = Path("layers") / "atlas.toml"
 
@@ -145,7 +147,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
             {"code": b["code"], "name": b["name"], "year": b["year"],
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
-    results = pd.concat(all_results, ignore_index=True)
+    results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
     indicators = indicator_table(catalog, config.synthetic)
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
@@ -162,6 +164,20 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
     export_tables(results, trends, catalog, out_dir / "exports")
     return path
+
+
+def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") -> pd.DataFrame:
+    """Give result rows of one source the shared layout (``geo.units.RESULT_COLUMNS``):
+    columns the source does not fill are added empty, in the shared order."""
+    frame = frame.copy()
+    if "source" not in frame:
+        frame["source"] = source
+    if "level" not in frame:
+        frame["level"] = level
+    for column in RESULT_COLUMNS:
+        if column not in frame:
+            frame[column] = "" if column in ("significance", "reason") else np.nan
+    return frame[list(RESULT_COLUMNS)]
 
 
 def _map_classes(results, indicators, maps_dir: Path) -> pd.DataFrame | None:

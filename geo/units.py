@@ -1,0 +1,58 @@
+"""One home for the facts every module shares: CRS, units of measure, tolerances, statuses and
+the layout of the long result table.
+
+Import these names instead of repeating the numbers or strings; the README and
+``docs/atlas-gpkg.md`` describe the same vocabulary for users.
+"""
+
+from __future__ import annotations
+
+#: The one CRS inside the engine (RD New); web maps are emitted in WEB_CRS.
+CRS = "EPSG:28992"
+WEB_CRS = "EPSG:4326"
+
+SQM_PER_HA = 10_000.0
+#: Overlaps and gaps up to this many hectares are slivers (warnings, not errors).
+DEFAULT_TOLERANCE_HA = 0.01
+
+#: Status of a published figure, with the Dutch label users read (legend, tooltip, exports).
+#: ``observed``   a value (possibly interpolated)
+#: ``partial``    some contributing CBS source was withheld: the value is the observed part
+#: ``suppressed`` every contributing CBS source was withheld by CBS ("geheim")
+#: ``missing``    no data
+#: ``too_few``    survey: fewer valid answers than the minimum, no figure
+#: ``small``      records: a count (or the numerator of a rate) of 1..threshold-1 ("< 5")
+#: ``withheld``   records: withheld because subtracting it from another published figure would
+#:                reveal a small count (secondary suppression); ``reason`` says why
+STATUS_LABELS: dict[str, str] = {
+    "observed": "waargenomen",
+    "partial": "gedeeltelijk geheim",
+    "suppressed": "geheim",
+    "missing": "geen gegevens",
+    "too_few": "te weinig respons",
+    "small": "< 5",
+    "withheld": "afgeschermd",
+}
+STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
+#: Statuses whose value is published and may be classified on a map.
+VALUE_STATUSES: tuple[str, ...] = ("observed", "partial")
+
+#: The long result table (``results`` in the atlas), shared by every source (CBS, survey,
+#: records) and level. Columns a source does not fill stay empty (NaN / "").
+#: ``source``       cbs | survey | records
+#: ``level``        wijk (the units of the version) or a higher level (kern, wijkteam, gemeente)
+#: ``n``            survey: unweighted respondents with a valid answer
+#: ``significance`` survey: change since the previous edition, in Dutch
+#:                  ("significant gestegen", "significant gedaald",
+#:                  "geen significante verandering")
+#: ``reason``       why a figure is not published (e.g. ``primary``, ``secondary``)
+RESULT_COLUMNS: tuple[str, ...] = (
+    "version", "level", "unit_code", "unit_name", "year", "variable", "value", "lower",
+    "upper", "status", "interpolated_share", "method", "approximate", "source", "n",
+    "significance", "reason",
+)
+
+__all__ = [
+    "CRS", "DEFAULT_TOLERANCE_HA", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
+    "STATUS_LABELS", "VALUE_STATUSES", "WEB_CRS",
+]
