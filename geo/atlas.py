@@ -6,7 +6,6 @@ What goes in is described by ``layers/atlas.toml``; the layout of the GeoPackage
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +17,11 @@ import pyogrio
 from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
+from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
-from geo.sources import area_ha, load_cbs_buurten
+from geo.sources import area_ha, cbs_buurt_files, load_cbs_buurten
 from geo.units import RESULT_COLUMNS
 
 CONFIG = Path("layers") / "atlas.toml"
@@ -42,12 +42,8 @@ class AtlasConfig:
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
-        years = []
-        for year in range(1990, 2100):
-            if (self.root / self.buurten.format(year=year)).exists() and \
-                    (self.root / self.kerncijfers.format(year=year)).exists():
-                years.append(year)
-        return years
+        return [year for year in cbs_buurt_files(self)
+                if (self.root / self.kerncijfers.format(year=year)).exists()]
 
 
 def read_config(root: str | Path) -> AtlasConfig:
@@ -56,7 +52,13 @@ def read_config(root: str | Path) -> AtlasConfig:
     if not path.exists():
         raise WijkatlasError("atlas configuration not found.", file=path,
                              fix="run wijkatlas from the atlas repository or pass --root.")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = read_toml(path, what="atlas configuration")
+    require_keys(raw, ("versions", "buurten", "kerncijfers"), file=path,
+                 what="atlas configuration",
+                 example='versions = ["2016", "2020"] (the boundary versions to build)')
+    if not isinstance(raw["versions"], list):
+        raise WijkatlasError("versions is not a list.", file=path,
+                             fix='write it as a list of version ids, e.g. versions = ["2020"].')
     return AtlasConfig(
         root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
         catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],

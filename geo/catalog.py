@@ -5,11 +5,11 @@ The catalog is data (``layers/indicators.toml``); this module reads and checks i
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import WijkatlasError
+from geo.files import read_toml
 
 THEMES = (
     "woningvoorraad",
@@ -98,11 +98,8 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if not path.exists():
         raise WijkatlasError("indicator catalog not found.", file=path,
                              fix="pass --catalog with the path of an indicators.toml.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkatlasError(f"not valid TOML ({exc}).", file=path,
-                             fix="correct the TOML syntax at the line named.") from exc
+    raw = read_toml(path, what="indicator catalog",
+                    fix="correct the TOML syntax at the line named.")
     indicators: dict[str, Indicator] = {}
     for i, entry in enumerate(raw.get("indicator", []), start=1):
         code = str(entry.get("code", "")).strip()

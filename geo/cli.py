@@ -26,16 +26,63 @@ def fail(exc: WijkatlasError, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _os_error(exc: OSError) -> WijkatlasError:
+    """A file-system error (permission, a folder where a file was expected, a full disk)
+    as one refusal naming the file."""
+    import errno
+
+    fixes = {
+        errno.EACCES: "choose a file or folder you may read and write, or change its "
+                      "permissions.",
+        errno.EPERM: "choose a file or folder you may read and write.",
+        errno.EISDIR: "give a file name, not a folder.",
+        errno.ENOTDIR: "a part of the path is a file; give a path in a folder.",
+        errno.ENOENT: "check the path; its folder must exist.",
+        errno.ENOSPC: "free disk space and run the command again.",
+        errno.EROFS: "write to a folder on a writable disk.",
+    }
+    return WijkatlasError(exc.strerror or str(exc), file=exc.filename,
+                          fix=fixes.get(exc.errno, "check the path and its permissions."))
+
+
+def _notice_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings reach the user as one plain line (``notice: ...``), not with source lines."""
+    from geo.errors import PART_LIMIT, WijkatlasNotice, shorten
+
+    prefix = "" if issubclass(category, WijkatlasNotice) else f"{category.__name__}: "
+    typer.echo(f"notice: {prefix}{shorten(message, PART_LIMIT)}", err=True)
+
+
 def guarded(func):
-    """Turn a WijkatlasError into one clear line on stderr and exit code 2."""
+    """The one error path of every command: a refusal (:class:`WijkatlasError`, or a file
+    system error) is one line on stderr and exit code 2; notices are plain lines; anything
+    unforeseen is one line asking for a bug report (exit 3; ``WIJKATLAS_DEBUG=1`` shows the
+    traceback)."""
     import functools
+    import warnings
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except WijkatlasError as exc:
-            fail(exc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _notice_line
+            try:
+                return func(*args, **kwargs)
+            except WijkatlasError as exc:
+                fail(exc)
+            except OSError as exc:
+                fail(_os_error(exc))
+            except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                if os.environ.get("WIJKATLAS_DEBUG"):
+                    raise
+                from geo.errors import shorten
+
+                typer.echo(f"error: unexpected {type(exc).__name__}: {shorten(exc, 300)} "
+                           "(a bug in wijkatlas: please report it with the command and "
+                           "WIJKATLAS_DEBUG=1 output).", err=True)
+                raise typer.Exit(3) from None
 
     return wrapper
 
@@ -71,11 +118,18 @@ def validate(
     """Validate a wijkindeling layer. Exit 0 valid, 1 errors found, 2 input refused."""
     import shapely
 
+    from geo.files import check_output_file
     from geo.sources import read_units
     from geo.validate import Issue, ValidationReport, repair_geometries, validate_units
 
     try:
+        if repair is not None:
+            check_output_file(repair, option="--repair")
         units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
+        reference = None
+        if gemeente is not None:
+            reference = shapely.union_all(_read_any(gemeente, option="--gemeente")
+                                          .geometry.values)
     except WijkatlasError as exc:
         if as_json:
             report = ValidationReport(source=str(file), n_units=0, issues=[
@@ -88,33 +142,22 @@ def validate(
         _write_layer(units, repair, "units")
         typer.echo(f"repaired {len(repaired)} geometries ({', '.join(repaired) or 'none'}); "
                    f"written to {repair}", err=True)
-    reference = None
-    if gemeente is not None:
-        reference = shapely.union_all(_read_any(gemeente).geometry.values)
     report = validate_units(units, source=str(file), reference=reference,
                             tolerance_ha=tolerance_ha)
     typer.echo(report.to_json() if as_json else report.to_text())
     raise typer.Exit(0 if report.valid else 1)
 
 
-def _bar(enabled: bool):
-    """A progress bar on stderr for long work (large inputs), else a silent stand-in."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), disable=not enabled, transient=True)
-
-
-def _read_any(path: Path, layer: str | None = None):
+def _read_any(path: Path, layer: str | None = None, option: str | None = None):
     """Any vector layer, in EPSG:28992 (points included)."""
-    import pyogrio
-
     from geo.crs import to_rd_new
+    from geo.files import read_vector
 
-    if not path.exists():
-        raise WijkatlasError("file not found.", file=path, fix="check the path.")
-    return to_rd_new(pyogrio.read_dataframe(path, layer=layer), path)
+    gdf = read_vector(path, layer=layer, option=option)
+    if getattr(gdf, "crs", None) is None and "geometry" not in gdf:
+        raise WijkatlasError("the layer has no geometry.", file=path,
+                             fix="give a polygon layer (GeoPackage, GeoJSON or Shapefile).")
+    return to_rd_new(gdf, path)
 
 
 def _write_layer(gdf, path: Path, layer: str) -> None:
@@ -192,8 +235,11 @@ def versions_diff(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compare two versions per unit: unchanged, reshaped, split, merged, new, removed."""
+    from geo.files import check_output_file
     from geo.lineage import changed_areas, diff_units
 
+    if changes is not None:
+        check_output_file(changes, option="--changes")
     a = _units_for(old, code_column, name_column)
     b = _units_for(new, code_column, name_column)
     table = diff_units(a, b)
@@ -232,8 +278,10 @@ def versions_draft(
 @guarded
 def versions_export(version_id: str, out: Path) -> None:
     """Write a version's units to a GeoPackage (layer ``units``) for editing in QGIS."""
+    from geo.files import check_output_file
     from geo.register import load_version
 
+    check_output_file(out, option="OUT")
     v = load_version(_root(), version_id)
     _write_layer(v.units[["code", "name", "geometry"]], out, "units")
     typer.echo(f"{len(v.units)} units of {version_id} written to {out} (layer units)")
@@ -268,6 +316,7 @@ def versions_assign(
     name: Annotated[list[str], typer.Option(help="UNITCODE=NAME for a new unit.")] = None,
 ) -> None:
     """Move CBS buurten between units of a draft."""
+    from geo.atlas import CONFIG, read_config
     from geo.register import load_version, reassign_buurten
     from geo.sources import cbs_buurt_files, load_cbs_buurten
 
@@ -278,13 +327,19 @@ def versions_assign(
                                  fix="write e.g. BU07970503=W15.")
         buurt, unit = item.split("=", 1)
         pairs[buurt.strip()] = unit.strip()
+    bad = [n for n in (name or []) if "=" not in n]
+    if bad:
+        raise WijkatlasError(f"--name {bad[0]!r} is not UNITCODE=NAME.", unit=bad[0],
+                             fix="write e.g. --name W16=Herpt.")
     names = dict(n.split("=", 1) for n in (name or []))
     v = load_version(_root(), version_id)
     years = v.units["buurten_year"].dropna()
     year = year or (int(years.iloc[0]) if len(years) else None)
-    files = cbs_buurt_files(_root() / "layers" / "cbs")
+    files = cbs_buurt_files(read_config(_root()))
     if year not in files:
-        raise WijkatlasError(f"no CBS buurt file for {year}.", file=_root() / "layers" / "cbs",
+        raise WijkatlasError(f"no CBS buurt file for {year} (the atlas configuration has "
+                             f"{', '.join(map(str, files)) or 'none'}).",
+                             file=_root() / CONFIG,
                              fix="pass --year with a year that has a buurt file.")
     v = reassign_buurten(_root(), version_id, pairs, load_cbs_buurten(files[year]), names)
     typer.echo(f"draft {version_id}: {len(pairs)} buurt(en) reassigned, {len(v.units)} units")
@@ -310,7 +365,9 @@ def build(
 ) -> None:
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
+    from geo.files import check_output_dir
 
+    check_output_dir(out, option="--out")
     path = build_atlas(_root(), out, progress=sys.stderr.isatty())
     typer.echo(f"atlas written: {path}")
     if maps:
@@ -335,9 +392,17 @@ def maps_command(
     = Path("build/maps"),
 ) -> None:
     """Render the offline web maps from an atlas GeoPackage."""
+    from geo.files import SQLITE_MAGIC, check_output_dir, require_file, sniff
+
     if not atlas.exists():
         raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
                              fix="run `wijkatlas build` (or make atlas) first.")
+    require_file(atlas, what="atlas GeoPackage", option="--atlas")
+    if not sniff(atlas, 16).startswith(SQLITE_MAGIC):
+        raise WijkatlasError("not a GeoPackage (the file does not start like one).",
+                             file=atlas, fix="give --atlas the atlas.gpkg that `wijkatlas "
+                                             "build` wrote.")
+    check_output_dir(out, option="--out")
     _render_maps(atlas, out)
 
 
@@ -375,57 +440,23 @@ def reaggregate(
 ) -> None:
     """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
     from geo.atomic import write_csv
-    from geo.catalog import load_catalog
-    from geo.crosswalk import build_crosswalk, raster_points
-    from geo.kerncijfers import check_codes, read_values
-    from geo.reaggregate import reaggregate as run
-    from geo.series import addresses_in_year
-    from geo.sources import read_units
+    from geo.files import check_output_file
+    from geo.pipeline import reaggregate_files
 
-    cat = load_catalog(catalog)
-    src = read_units(source, code_column=source_code, layer=source_layer)
-    tgt = read_units(target, code_column=target_code, name_column=target_name,
-                     layer=target_layer)
-    table = read_values(values, catalog=cat, code_column=values_code, year=year)
-    check_codes(table, src["code"], values)
-    points = None
-    if weights is not None:
-        points = _read_any(weights, weights_layer)
-        for column in (weights_built if year else None, weights_residential or None,
-                       weights_column):
-            if column and column not in points.columns:
-                raise WijkatlasError(f"column {column!r} not in the points "
-                                     f"(columns: {', '.join(map(str, points.columns))}).",
-                                     file=weights, fix="name the right column with the "
-                                     "--weights-built/--weights-residential/--weights-column "
-                                     "option.")
-        if year:
-            points = addresses_in_year(points, year, built=weights_built,
-                                       residential=weights_residential or None)
-        elif weights_residential:
-            points = points[points[weights_residential].astype(bool)]
-    cells = raster_points(raster) if raster is not None else None
-    with _bar(len(src) > 2_000) as bar:
-        task = bar.add_task("overlay buurten x wijken", total=None)
-        cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column,
-                             raster=cells, exact_share=exact_share, source_name=str(source),
-                             target_name=str(target),
-                             progress=lambda done, total: bar.update(task, completed=done,
-                                                                     total=total))
-        bar.add_task(f"herverdelen ({table['variable'].nunique()} variabelen)", total=None)
-        area = tgt.set_index("code").geometry.area / 10_000.0
-        result = run(table, cw, cat, area)
-    names = dict(zip(tgt["code"], tgt["name"], strict=True))
-    result.insert(1, "name", result["unit_code"].map(names))
-    result = result.rename(columns={"unit_code": "code"})
-    if year:
-        result.insert(2, "year", year)
+    check_output_file(out, option="--out")
+    if crosswalk_out is not None:
+        check_output_file(crosswalk_out, option="--crosswalk-out")
+    result, cw = reaggregate_files(
+        source, values, target, source_code=source_code, values_code=values_code,
+        target_code=target_code, target_name=target_name, source_layer=source_layer,
+        target_layer=target_layer, weights=weights, weights_layer=weights_layer,
+        weights_built=weights_built, weights_residential=weights_residential,
+        weights_column=weights_column, raster=raster, year=year, catalog=catalog,
+        exact_share=exact_share, progress=True)
     write_csv(result, out)
     if crosswalk_out is not None:
         write_csv(cw, crosswalk_out)
     methods = cw["method"].value_counts().to_dict()
-    typer.echo(f"{len(tgt)} target units x {result['variable'].nunique()} variables written to "
+    typer.echo(f"{result['code'].nunique()} target units x {result['variable'].nunique()} "
+               f"variables written to "
                f"{out}; crosswalk rows by method: {methods}")
-    if cw.attrs["unallocated"]:
-        typer.echo(f"warning: source units outside every target (not allocated): "
-                   f"{', '.join(cw.attrs['unallocated'])}", err=True)

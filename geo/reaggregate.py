@@ -112,6 +112,14 @@ def source_matrices(values: pd.DataFrame, source_codes, variables: list[str]
     status[rows[keep], cols[keep]] = codes
     observed = status == OBSERVED
     value[rows[keep], cols[keep]] = values["value"].to_numpy(dtype=float)[keep]
+    bad = observed & ~np.isfinite(value)
+    if bad.any():
+        r, c = (int(i[0]) for i in np.nonzero(bad))
+        raise WijkatlasError(
+            f"{int(bad.sum())} value(s) with status observed are not a finite number "
+            f"(e.g. {variables[c]} = {value[r, c]}).", unit=str(source_codes[r]),
+            fix="give observed cells a finite value; mark a cell without a value as "
+                "missing or suppressed.", rule="not_finite")
     value[~observed] = np.nan
     return value, status
 

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import tomli_w
 
 from geo.crs import RD_NEW
 from geo.errors import WijkatlasError
+from geo.files import read_toml, read_vector, require_file, require_keys
 from geo.lineage import diff_units, lineage_of
 from geo.validate import Issue, ValidationReport, validate_units
 
@@ -66,10 +66,19 @@ def list_versions(root: str | Path) -> list[dict]:
     for meta_file in sorted(boundaries_dir(root).glob(f"*/{META_FILE}")):
         if meta_file.parent.name.startswith("."):  # a write in progress or left by a crash
             continue
-        meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
+        meta = _read_meta(meta_file)
         meta.pop("unit", None)
         metas.append(meta)
     return sorted(metas, key=lambda m: (str(m.get("valid_from", "")), m["id"]))
+
+
+def _read_meta(meta_file: Path) -> dict:
+    """A version's ``version.toml``, refused in one line when unreadable or incomplete."""
+    fix = f"restore it from version control (git checkout -- {meta_file.parent})."
+    meta = read_toml(meta_file, what="version file", fix=fix)
+    require_keys(meta, ("id", "status"), file=meta_file, what="version file",
+                 example='id = "2024" and status = "draft"')
+    return meta
 
 
 def _round_mm(geoms: np.ndarray) -> np.ndarray:
@@ -116,20 +125,29 @@ def load_version(root: str | Path, version_id: str) -> Version:
         known = ", ".join(m["id"] for m in list_versions(root)) or "none"
         raise WijkatlasError(f"boundary version {version_id!r} does not exist (known: {known}).",
                              file=folder, fix="use `wijkatlas versions list` to see the ids.")
-    try:
-        meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkatlasError(f"not valid TOML ({exc}).", file=meta_file,
-                             fix="restore the file from version control.") from exc
+    meta = _read_meta(meta_file)
     records = meta.pop("unit", [])
-    geojson = (folder / UNITS_FILE).read_text(encoding="utf-8")
+    units_file = folder / UNITS_FILE
+    if not units_file.is_file():
+        raise WijkatlasError(
+            f"the polygons of version {version_id} ({UNITS_FILE}) are missing.", file=units_file,
+            fix=f"restore the file from version control (git checkout -- {units_file}).")
+    require_file(units_file, what="unit polygons file (units.geojson)")
+    try:
+        geojson = units_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WijkatlasError("units.geojson is not UTF-8 text.", file=units_file,
+                             fix=f"restore it (git checkout -- {folder}).") from exc
     if meta.get("status") == "published" and meta.get("checksum") != _checksum(meta, records,
                                                                                geojson):
         raise WijkatlasError(
             f"published version {version_id} was changed on disk (checksum mismatch).",
             file=folder, fix=f"restore it (git checkout -- {folder}); to change a published "
             "version, draft a new one: wijkatlas versions draft NEW --from " + str(version_id))
-    shapes = gpd.read_file(folder / UNITS_FILE)
+    shapes = read_vector(units_file, what="unit polygons file (units.geojson)")
+    if "code" not in shapes.columns:
+        raise WijkatlasError("units.geojson has no code property.", file=units_file,
+                             fix=f"restore it (git checkout -- {folder}).")
     if shapes.crs is None:
         shapes = shapes.set_crs(RD_NEW)
     geom_by_code = dict(zip(shapes["code"], shapes.geometry, strict=True))
@@ -155,7 +173,7 @@ def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Pat
     base.mkdir(parents=True, exist_ok=True)
     folder = base / str(meta["id"])
     if (folder / META_FILE).exists():
-        on_disk = tomllib.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        on_disk = _read_meta(folder / META_FILE)
         if on_disk.get("status") == "published":
             raise WijkatlasError(
                 f"version {meta['id']} is published and cannot be changed.", file=folder,

@@ -11,6 +11,11 @@ from __future__ import annotations
 CRS = "EPSG:28992"
 WEB_CRS = "EPSG:4326"
 
+#: Where RD New coordinates of Dutch data can lie (x/y min, x/y max, in metres): the RD
+#: validity area (x -7,000..300,000; y 289,000..629,000) with a margin for the sea and the
+#: border. A layer reprojected to RD New outside it is in the wrong CRS or has swapped axes.
+NL_BOUNDS_RD: tuple[float, float, float, float] = (-50_000.0, 250_000.0, 350_000.0, 700_000.0)
+
 SQM_PER_HA = 10_000.0
 #: Overlaps and gaps up to this many hectares are slivers (warnings, not errors).
 DEFAULT_TOLERANCE_HA = 0.01
@@ -53,6 +58,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 __all__ = [
-    "CRS", "DEFAULT_TOLERANCE_HA", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
+    "CRS", "DEFAULT_TOLERANCE_HA", "NL_BOUNDS_RD", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
     "STATUS_LABELS", "VALUE_STATUSES", "WEB_CRS",
 ]

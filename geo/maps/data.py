@@ -13,10 +13,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import shapely
 
 from geo.catalog import THEMES
-from geo.errors import WijkatlasError
+from geo.errors import WijkatlasError, shorten
 from geo.maps.classes import assign_classes, map_classes_table
 from geo.maps.specs import MapSpec
 
@@ -35,7 +36,11 @@ def layers_of(atlas: Path) -> set[str]:
     if not Path(atlas).exists():
         raise WijkatlasError("the atlas GeoPackage does not exist.", file=atlas,
                              fix="build it first with `make atlas` (wijkatlas build).")
-    return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
+    try:
+        return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
+    except pyogrio.errors.DataSourceError as exc:
+        raise WijkatlasError(f"the atlas GeoPackage cannot be read ({shorten(exc, 120)}).",
+                             file=atlas, fix="build it again with `wijkatlas build`.") from exc
 
 
 def read_table(atlas: Path, name: str, columns: list[str]) -> pd.DataFrame:
