@@ -43,24 +43,24 @@ def get_json(http: requests.Session, url: str, params: dict | None, *, service: 
         response = http.get(url, params=params, timeout=TIMEOUT)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise WijkatlasError(
-            f"no connection to {service} ({type(exc).__name__}); nothing was changed.",
+            f"no connection ({type(exc).__name__}); nothing was changed.",
             file=service, rule="offline",
             fix="check the network connection (and HTTPS_PROXY if you work behind a proxy), "
                 "then run the command again.") from exc
     except requests.RequestException as exc:
-        raise WijkatlasError(f"the request to {service} failed ({exc}); nothing was changed.",
+        raise WijkatlasError(f"the request failed ({exc}); nothing was changed.",
                              file=service, rule="offline",
                              fix="run the command again later.") from exc
     if response.status_code == 404:
         raise WijkatlasError(
-            f"{service} answered 404 (not found) for {what}; nothing was changed.",
+            f"answered 404 (not found) for {what}; nothing was changed.",
             file=service, rule="service_missing",
             fix="PDOK may have moved or retired this service: correct its address in "
                 "geo/fetch/cbs_services.toml, or download the file by hand and place it "
                 "under the name layers/atlas.toml expects.")
     if response.status_code >= 400:
         raise WijkatlasError(
-            f"{service} answered HTTP {response.status_code} for {what}; nothing was changed.",
+            f"answered HTTP {response.status_code} for {what}; nothing was changed.",
             file=service, rule="service_error", fix="run the command again later.")
     try:
         return response.json()

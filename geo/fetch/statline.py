@@ -68,13 +68,13 @@ def fetch_kerncijfers(table: StatlineTable, gemeente: str, catalog: Catalog) -> 
                                  proxies=environment_proxies(table.url), timeout=TIMEOUT)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise WijkatlasError(
-            f"no connection to {table.label} ({type(exc).__name__}); nothing was changed.",
+            f"no connection ({type(exc).__name__}); nothing was changed.",
             file=table.label, rule="offline",
             fix="check the network connection (and HTTPS_PROXY if you work behind a proxy), "
                 "then run the command again.") from exc
     except requests.HTTPError as exc:
         raise WijkatlasError(
-            f"{table.label} could not be read ({exc}); nothing was changed.",
+            f"could not be read ({exc}); nothing was changed.",
             file=table.label, rule="service_missing",
             fix="check the table id for this year in geo/fetch/cbs_services.toml.") from exc
     except (requests.RequestException, ValueError, KeyError) as exc:
