@@ -21,7 +21,7 @@ from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
-from geo.sources import area_ha, cbs_buurt_files, load_cbs_buurten
+from geo.sources import area_ha, load_cbs_buurten
 from geo.units import RESULT_COLUMNS
 
 CONFIG = Path("layers") / "atlas.toml"
@@ -42,8 +42,17 @@ class AtlasConfig:
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
-        return [year for year in cbs_buurt_files(self)
+        return [year for year in self.buurt_files()
                 if (self.root / self.kerncijfers.format(year=year)).exists()]
+
+    def buurt_files(self) -> dict[int, Path]:
+        """The CBS buurt file per year that the ``buurten`` pattern names and that exists."""
+        files = {}
+        for year in range(1990, 2100):
+            path = self.root / self.buurten.format(year=year)
+            if path.exists():
+                files[year] = path
+        return files
 
 
 def read_config(root: str | Path) -> AtlasConfig:

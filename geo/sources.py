@@ -127,14 +127,15 @@ def load_cbs_buurten(path: str | Path, year: int | None = None) -> gpd.GeoDataFr
     return units
 
 
-def cbs_buurt_files(config) -> dict[int, Path]:
-    """The CBS buurt files per year that an atlas configuration names (its ``buurten``
-    pattern, e.g. ``layers/cbs/cbs_buurten_{year}_GM0797.geojson``)."""
+def cbs_buurt_files(layers_dir: str | Path, gemeente: str) -> dict[int, Path]:
+    """The usable CBS buurt files per year of one gemeente (e.g. ``GM0797``) in
+    ``layers_dir``, named ``cbs_buurten_<year>_<gemeente>.geojson`` (coarse files left out).
+    An atlas names its own files in ``layers/atlas.toml`` (:meth:`AtlasConfig.buurt_files`)."""
     files = {}
-    for year in range(1990, 2100):
-        path = config.root / config.buurten.format(year=year)
-        if path.exists():
-            files[year] = path
+    for path in sorted(Path(layers_dir).glob(f"cbs_buurten_*_{gemeente}.geojson")):
+        match = _YEAR_IN_NAME.search(path.stem)
+        if match:
+            files[int(match.group(0))] = path
     return files
 
 
