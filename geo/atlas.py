@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 
 from geo.atomic import write_gpkg_layers
-from geo.catalog import Catalog, load_catalog
+from geo.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from geo.errors import WijkatlasError
 from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas
@@ -70,7 +70,8 @@ def read_config(root: str | Path) -> AtlasConfig:
                              fix='write it as a list of version ids, e.g. versions = ["2020"].')
     return AtlasConfig(
         root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
-        catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],
+        catalog=root / raw["catalog"] if raw.get("catalog") else DEFAULT_CATALOG,
+        buurten=raw["buurten"],
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),

@@ -1,6 +1,9 @@
 """The indicator catalog: what each variable is and how it may be aggregated.
 
-The catalog is data (``layers/indicators.toml``); this module reads and checks it.
+The catalog is data: the default one ships with the package (``geo/data/indicators.toml``,
+the single home of the wijkatlas indicators); an atlas may name its own in
+``layers/atlas.toml`` (``catalog = "layers/my_indicators.toml"``). This module reads and checks
+it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ THEMES = (
     "veiligheid",
 )
 KINDS = ("count", "share", "mean", "median", "density")
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "indicators.toml"
+#: The wijkatlas catalog, shipped as package data (works from an installed wheel).
+DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "indicators.toml"
 
 
 @dataclass(frozen=True)

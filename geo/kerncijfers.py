@@ -723,7 +723,7 @@ def read_kwb(path: str | Path, *, catalog: Catalog, year: int | None = None,
     return long
 
 
-def read_statline(table_id: str, *, catalog: Catalog, municipality: str = "GM0797",
+def read_statline(table_id: str, *, catalog: Catalog, municipality: str,
                   level: str = "buurt", year: int | None = None) -> pd.DataFrame:
     """Download Kerncijfers wijken en buurten from CBS StatLine with ``cbsodata``.
 
