@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 
 from geo.atomic import write_gpkg_layers
-from geo.catalog import DEFAULT_CATALOG, Catalog, load_catalog
+from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.errors import WijkatlasError
 from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas
@@ -84,11 +84,11 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
         source = ind.source
         if synthetic and "synthetisch" not in source.lower():
             source += " (voorbeeldcijfers synthetisch)"
-        rows.append({"code": ind.code, "label": ind.label, "theme": ind.theme,
-                     "unit": ind.unit, "kind": ind.kind, "denominator": ind.denominator,
-                     "weight": ind.weight, "count": ind.count, "source": source,
-                     "decimals": ind.decimals, "approximate": int(ind.approximate),
-                     "description": ind.description})
+        rows.append({"code": ind.code, "label": ind.label, "title": ind.title,
+                     "theme": ind.theme, "unit": ind.unit, "kind": ind.kind,
+                     **{f: ind.ref(f) for f in REF_FIELDS}, "per": ind.per,
+                     "source": source, "decimals": ind.decimals,
+                     "approximate": int(ind.approximate), "description": ind.description})
     return pd.DataFrame(rows)
 
 

@@ -469,8 +469,9 @@ def _check_range(catalog: Catalog, variable: str, value: np.ndarray, *, file: st
                  column: str, rows: pd.Series, codes: pd.Series) -> None:
     """Refuse values a variable of its kind cannot take (a count read as a share, ...)."""
     ind = catalog[variable]
-    if ind.kind in ("count", "share", "density"):
-        neg = np.flatnonzero(value < 0)
+    kind = ind.spec
+    if kind.minimum is not None:
+        neg = np.flatnonzero(value < kind.minimum)
         if neg.size:
             i = int(neg[0])
             raise WijkatlasError(
@@ -478,16 +479,16 @@ def _check_range(catalog: Catalog, variable: str, value: np.ndarray, *, file: st
                 f"which a {ind.kind} cannot be.", file=file, unit=str(codes.iloc[i]),
                 fix="correct the value, or mark a withheld cell with -99997 and leave an "
                     "unknown cell empty.")
-    if ind.kind == "share":
+    if kind.at_most_per:
         over = np.flatnonzero(value > ind.per * 1.0001)
         if over.size:
             i = int(over[0])
             raise WijkatlasError(
                 f"column {column}, row {int(rows.iloc[i])}: {value[i]:g} is above "
-                f"{ind.per:g}; {variable} is a share (per {ind.per:g}) in the catalog, so "
-                f"this column looks like a count.", file=file, unit=str(codes.iloc[i]),
-                fix=f"give the share as a value between 0 and {ind.per:g}, or put the count "
-                    f"under the name of a count indicator ({ind.denominator} is its "
+                f"{ind.per:g}; {variable} is a {ind.kind} (per {ind.per:g}) in the catalog, "
+                "so this column looks like a count.", file=file, unit=str(codes.iloc[i]),
+                fix=f"give the {ind.kind} as a value between 0 and {ind.per:g}, or put the "
+                    f"count under the name of a count indicator ({ind.denominator} is its "
                     "denominator).")
 
 

@@ -76,7 +76,7 @@ def harmonise(
 def check_conservation(values: pd.DataFrame, results: pd.DataFrame, catalog: Catalog,
                        year: int, unallocated: list[str], rtol: float = 1e-9) -> None:
     """Counts are conserved: target total equals source total when nothing was suppressed."""
-    counts = [c for c in catalog.indicators if catalog[c].kind == "count"]
+    counts = [c for c in catalog.indicators if catalog[c].spec.conserved]
     src = values[values["variable"].isin(counts) & ~values["code"].isin(unallocated)]
     for variable, group in src.groupby("variable"):
         if (group["status"] != "observed").any():

@@ -16,8 +16,9 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
-from geo.catalog import THEMES
+from geo.catalog import THEMES, display_title
 from geo.errors import WijkatlasError, shorten
+from geo.kinds import KINDS
 from geo.maps.classes import assign_classes, map_classes_table
 from geo.maps.specs import MapSpec
 
@@ -135,9 +136,10 @@ def _sparse(grid: np.ndarray, decimals: int) -> list:
 def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tuple[list, str]:
     """Per year the municipal figure to compare a wijk with, and its label.
 
-    Shares and means are weighted by their denominator or weight when that is in the atlas;
-    densities are recomputed from their count and the area; otherwise the plain mean of the
-    observed wijken is used ("gemiddelde wijk").
+    By the kind's rule (:mod:`geo.kinds`): shares and means are weighted by their denominator
+    or weight when that is in the atlas; ratios of two counts are recomputed from both counts;
+    densities from their count and the area; otherwise (counts, or a reference missing from
+    the atlas) the plain mean of the observed wijken is used ("gemiddelde wijk").
     """
     values, observed = cube[ind["code"]]
     v = np.where(observed, values, np.nan)
@@ -148,12 +150,23 @@ def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tupl
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, np.nansum(v * w, axis=1) / total, np.nan)
 
-    ref = {"share": ind.get("denominator"), "mean": ind.get("weight"),
-           "median": ind.get("weight")}.get(ind["kind"])
-    if ref and ref in cube:
+    kind = KINDS.get(ind["kind"])
+    rule = kind.rule if kind else ""
+    ref = ind.get(kind.denominator) if kind and kind.denominator else None
+    num = ind.get(kind.numerator) if kind and kind.numerator else None
+    per = float(ind.get("per") or 100.0) if kind and kind.scaled else 1.0
+    if rule == "weighted" and ref in cube:
         avg, label = weighted(cube[ref][0]), "gemeente"
-    elif ind["kind"] == "density" and ind.get("count") in cube:
-        counts = np.where(cube[ind["count"]][1], cube[ind["count"]][0], np.nan)
+    elif rule == "counts_ratio" and ref in cube and num in cube:
+        n = np.where(cube[num][1], cube[num][0], np.nan)
+        d = np.where(cube[ref][1], cube[ref][0], np.nan)
+        ok = np.isfinite(n) & np.isfinite(d)
+        total = np.where(ok, d, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = np.where(total > 0, np.where(ok, n, 0.0).sum(axis=1) / total * per, np.nan)
+        label = "gemeente"
+    elif rule == "per_area" and ref in cube:
+        counts = np.where(cube[ref][1], cube[ref][0], np.nan)
         ok = np.isfinite(counts)
         with np.errstate(invalid="ignore", divide="ignore"):
             avg = np.nansum(counts, axis=1) / (ok * area_km2).sum(axis=1)
@@ -304,6 +317,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         chars[status == "p"] = LETTERS[idx[status == "p"]]
         entry = {
             "code": code, "label": ind["label"], "theme": ind["theme"], "unit": ind["unit"],
+            "title": str(ind.get("title") or display_title(ind["label"], ind["unit"])),
             "kind": ind["kind"], "decimals": dec, "source": str(ind["source"]),
             "description": str(ind.get("description") or ""),
             "classes": [{"colour": c, "label": lab} for c, lab in
