@@ -90,6 +90,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          refs=("weight",), denominator="weight", approximate=True),
     Kind("density", "a named count per km2 of the area, recomputed", "per_area",
          refs=("count",), denominator="count", in_source=False, minimum=0.0),
+    Kind("ratio", "a ratio of two counts x per (e.g. per 1,000 inhabitants), recomputed",
+         "counts_ratio", refs=("numerator", "denominator"), numerator="numerator",
+         denominator="denominator", in_source=False, minimum=0.0, scaled=True),
 )}
 
 
