@@ -123,6 +123,10 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         Show a progress bar.
     """
     config = read_config(root)
+    if not config.versions:
+        raise WijkatlasError("the atlas configuration names no boundary version to build "
+                             "(versions = []).", file=config.root / CONFIG,
+                             fix='draft and publish a version, then list it: versions = ["2024"].')
     catalog = load_catalog(config.catalog)
     inputs = load_year_inputs(config, catalog)
     if not inputs:

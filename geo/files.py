@@ -89,7 +89,7 @@ def read_toml(path: str | Path, *, what: str = "TOML file",
 def require_keys(raw: dict, keys: tuple[str, ...] | list[str], *, file: str | Path,
                  what: str, unit: str | None = None, example: str = "") -> None:
     """Refuse a configuration table that lacks one of ``keys``."""
-    missing = [k for k in keys if k not in raw or raw[k] in ("", None, [])]
+    missing = [k for k in keys if k not in raw or raw[k] in ("", None)]
     if missing:
         raise WijkatlasError(
             f"the {what} has no {', '.join(missing)}.", file=file, unit=unit,
