@@ -194,6 +194,14 @@ def test_sample_year_differs_and_is_kept(net, heusden):
     assert snapshot(heusden / "layers") == before
 
 
+def test_a_lone_file_of_the_year_is_not_overwritten_silently(net, heusden):
+    (heusden / "layers/cbs/cbs_buurten_2022_GM0797.geojson").unlink()
+    before = snapshot(heusden / "layers")
+    result = cli("fetch", "cbs", "--year", "2022", root=heusden)
+    assert result.exit_code == 1 and "kerncijfers_2022_GM0797.csv is there" in result.output
+    assert snapshot(heusden / "layers") == before
+
+
 def test_offline_is_one_line_exit_2_and_changes_nothing(net, heusden):
     net.failures["pdok.nl"] = requests.ConnectionError("Failed to resolve 'api.pdok.nl'")
     before = snapshot(heusden)
@@ -286,6 +294,17 @@ def test_proxy_from_the_environment_reaches_both_clients(net, heusden, monkeypat
         assert proxies.get("https") == "http://proxy.gemeente.test:3128", url
     assert any("opendata.cbs.nl" in u for u in net.urls)
     assert any("pdok.nl" in u for u in net.urls)
+
+
+def test_no_proxy_from_the_environment_is_honoured(net, heusden, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
+    monkeypatch.setenv("NO_PROXY", "pdok.nl")
+    fetch_cbs(heusden, [2023])
+    for url, proxies in zip(net.urls, net.proxies, strict=True):
+        expected = None if "pdok.nl" in url else "http://proxy.gemeente.test:3128"
+        assert proxies.get("https") == expected, url
 
 
 def test_gemeente_comes_from_the_atlas_configuration(net, tmp_path):

@@ -251,11 +251,15 @@ def _manifest(download: YearDownload, gemeente: str, services: Services, config:
             "file": rel["buurten"], "sha256": _sha256(files["buurten"][1]),
             "service": geo.label, "url": geo.url, "layer": geo.layer, "kind": geo.kind,
             "generalised": geo.generalised, "download": geo.download,
+            "query": (f"{geo.gemeente} = {gemeente}" if geo.gemeente
+                      else f"{geo.code} LIKE BU{gemeente[2:]}*"),
             "buurten": int(len(download.buurten)),
         },
         "kerncijfers": {
             "file": rel["kerncijfers"], "sha256": _sha256(files["kerncijfers"][1]),
             "statline_table": table.table, "url": table.url, "period": table.period,
+            "filter": (f"substringof('BU{gemeente[2:]}',WijkenEnBuurten)"
+                       + (f" and Perioden eq '{table.period}'" if table.period else "")),
             "rows": int(len(download.kerncijfers.frame)),
             "columns": [c for c in download.kerncijfers.frame.columns
                         if c not in ("BU_CODE", "BU_NAAM", "jaar")],
@@ -360,6 +364,12 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
             result.changes = _changes(download, buurten_path, kern_path, catalog)
             result.status = ("unchanged" if not result.changes
                              else "replaced" if replace else "changed")
+        elif buurten_path.exists() or kern_path.exists():
+            alone = buurten_path if buurten_path.exists() else kern_path
+            result.changes = [f"{alone.name} is there without its "
+                              f"{'Kerncijfers' if alone == buurten_path else 'buurten'}; "
+                              "it would be overwritten"]
+            result.status = "replaced" if replace else "changed"
         if result.status in ("new", "replaced"):
             write_year(download, config, gemeente, services,
                        previous=result.changes if result.status == "replaced" else None)
