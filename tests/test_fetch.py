@@ -361,3 +361,18 @@ def test_readme_second_quick_start_end_to_end(net, tmp_path):
     atlas = pyogrio.read_dataframe(gpkg, layer="atlas", read_geometry=False)
     assert atlas["name"].iloc[0] == "Wijkatlas Loon op Zand"
     assert "CBS" in atlas["credit"].iloc[0]
+
+
+def test_read_statline_knows_every_year_from_the_service_table(net, monkeypatch):
+    """geo.kerncijfers.read_statline takes its year from cbs_services.toml (2023 here, beyond
+    the 2016-2020 it used to know) and passes the environment's proxy to cbsodata."""
+    from geo.kerncijfers import read_statline
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    catalog = load_catalog(REPO / "layers" / "indicators.toml")
+    with pytest.warns(UserWarning):
+        long = read_statline("85618NED", catalog=catalog, municipality="GM0797")
+    assert set(long["year"]) == {2023} and long["code"].nunique() == 17
+    assert all(p.get("https") == "http://proxy.gemeente.test:3128" for p in net.proxies)
