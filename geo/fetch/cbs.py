@@ -150,8 +150,8 @@ def download_year(services: YearServices, gemeente: str, catalog: Catalog, *,
 
 
 def geometry_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
-    """Codes added or removed, renamed buurten and area moved per buurt (ha), in Dutch-free
-    plain lines. ``old``/``new``: ``code, name, geometry`` in EPSG:28992."""
+    """Codes added or removed, renamed buurten and area moved per buurt (half the symmetric
+    difference, ha), one line each. ``old``/``new``: ``code, name, geometry`` in EPSG:28992."""
     lines: list[str] = []
     old_i, new_i = old.set_index("code"), new.set_index("code")
     added = sorted(set(new_i.index) - set(old_i.index))
