@@ -22,7 +22,7 @@ from geo.catalog import load_catalog
 from geo.cli import STATE, app
 from geo.errors import WijkatlasError
 from geo.fetch import fetch_cbs, init_atlas, load_services, parse_years
-from geo.fetch.cbs import commit_files
+from geo.fetch.cbs import commit_files, recover_interrupted
 from geo.kerncijfers import read_values
 from tests import fetch_fixture
 
@@ -253,6 +253,36 @@ def test_commit_restores_the_old_files_when_a_move_fails(tmp_path, monkeypatch):
         commit_files([(a, "new a"), (b, "new b")], tmp_path)
     assert a.read_text() == "old a" and b.read_text() == "old b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "sub"]
+
+
+def test_a_commit_killed_half_way_is_rolled_back_by_the_next_run(tmp_path):
+    """A real kill -9 between the moves: the staging folder stays; the next run restores."""
+    import subprocess
+    import sys
+
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.geojson", tmp_path / "c.toml"
+    a.write_text("old a")
+    b.write_text("old b")
+    script = f"""
+import os, signal
+from pathlib import Path
+import geo.fetch.cbs as cbs
+real = os.replace
+def dies_at_b(src, dst):
+    if Path(dst) == Path({str(b)!r}) and "old-" not in Path(src).name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst)
+cbs.os.replace = dies_at_b
+cbs.commit_files([(Path({str(a)!r}), "new a"), (Path({str(c)!r}), "new c"),
+                  (Path({str(b)!r}), "new b")], Path({str(tmp_path)!r}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=120)
+    assert done.returncode == -9
+    assert a.read_text() == "new a" and c.exists() and not b.exists()  # half-written
+    restored = recover_interrupted(tmp_path)
+    assert set(restored) == {a, b, c}
+    assert a.read_text() == "old a" and b.read_text() == "old b" and not c.exists()
+    assert not list(tmp_path.glob(".fetch-*"))
 
 
 def test_changed_layout_names_the_service_and_what_was_expected(net, heusden):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -276,17 +277,20 @@ def commit_files(files: list[tuple[Path, str]], staging_root: Path) -> None:
     """Move several new files into place together.
 
     Each file is first written completely (``geo.atomic.write_text``) into a staging folder
-    next to the targets; then the targets are swapped in one after the other. If any step
-    fails, the targets already swapped get their previous content back (or are removed when
-    they are new), so the set is either wholly new or wholly old.
+    next to the targets, with a plan of the targets; then the targets are swapped in one after
+    the other, the previous files kept in the staging folder. If a step fails, the targets
+    already swapped get their previous content back (or are removed when they are new), so
+    the set is either wholly new or wholly old. A process killed in the middle leaves the
+    staging folder; :func:`recover_interrupted` (run before every fetch) puts the old set back.
     """
     staging_root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".fetch-", dir=staging_root))
     done: list[tuple[Path, Path | None]] = []
     try:
-        staged = []
-        for i, (_, text) in enumerate(files):
-            staged.append(atomic.write_text(stage / f"new-{i}", text))
+        plan = [{"target": str(target), "existed": target.exists()} for target, _ in files]
+        staged = [atomic.write_text(stage / f"new-{i}", text)
+                  for i, (_, text) in enumerate(files)]
+        atomic.write_text(stage / PLAN, json.dumps(plan))
         for i, ((target, _), new) in enumerate(zip(files, staged, strict=True)):
             target.parent.mkdir(parents=True, exist_ok=True)
             backup = None
@@ -307,6 +311,29 @@ def commit_files(files: list[tuple[Path, str]], staging_root: Path) -> None:
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+PLAN = "plan.json"
+
+
+def recover_interrupted(staging_root: Path) -> list[Path]:
+    """Put back the previous files of a commit that was killed half-way (power cut,
+    ``kill -9``): every target that had been moved aside gets its old content back, targets
+    that were new are removed. Returns the targets restored."""
+    restored: list[Path] = []
+    for stage in sorted(Path(staging_root).glob(".fetch-*")):
+        plan_file = stage / PLAN
+        if stage.is_dir() and plan_file.exists():
+            for i, entry in enumerate(json.loads(plan_file.read_text(encoding="utf-8"))):
+                target, old = Path(entry["target"]), stage / f"old-{i}"
+                if old.exists():
+                    os.replace(old, target)
+                    restored.append(target)
+                elif not entry["existed"] and target.exists():
+                    target.unlink()
+                    restored.append(target)
+        shutil.rmtree(stage, ignore_errors=True)
+    return restored
 
 
 def write_year(download: YearDownload, config: AtlasConfig, gemeente: str, services: Services,
@@ -351,6 +378,7 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
     services = services or load_services()
     catalog = load_catalog(config.catalog)
     http = http or session()
+    recover_interrupted(config.root / "layers")
     downloads = [download_year(services[y], gemeente, catalog, http=http, progress=progress)
                  for y in years]
     results = []
@@ -378,4 +406,5 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
 
 
 __all__ = ["YearDownload", "YearResult", "commit_files", "download_year", "fetch_cbs",
-           "geometry_changes", "manifest_path", "value_changes", "write_year"]
+           "geometry_changes", "manifest_path", "recover_interrupted", "value_changes",
+           "write_year"]
