@@ -9,6 +9,7 @@ which records count for which indicator, and how its figures are protected. Exam
     files = "politie_punten_*.csv"        # relative to this TOML file
     date = "datum"                         # ISO dates (or set date_format, e.g. "%d-%m-%Y")
     id = "registratienummer"               # optional: named in the unplaced report
+    record_label = "registraties"          # what one record is (for "< 3 vestigingen")
 
     [location]
     method = "xy"                          # xy | pc6 | pc6_huisnummer | bag | pc4
@@ -112,6 +113,7 @@ class RecordSource:
     id: str = ""
     synthetic: bool = False
     description: str = ""
+    record_label: str = "registraties"
 
     @property
     def counts(self) -> tuple[RecordIndicator, ...]:
@@ -285,4 +287,5 @@ def load_record_source(path: str | Path, *, catalog=None) -> RecordSource:
         location=location, indicators=tuple(indicators), rule=rule,
         date_format=str(raw.get("date_format", "")), id=str(raw.get("id", "")).strip(),
         synthetic=bool(raw.get("synthetic", False)),
-        description=str(raw.get("description", "")))
+        description=str(raw.get("description", "")),
+        record_label=str(raw.get("record_label", "registraties")))
