@@ -156,6 +156,13 @@ def validate(
     raise typer.Exit(0 if report.valid else 1)
 
 
+def _bar(enabled: bool):
+    """The progress bar of :mod:`geo.progress` (rich, stderr), silent when not enabled."""
+    from geo.progress import rich_progress
+
+    return rich_progress(enabled)
+
+
 def _read_any(path: Path, layer: str | None = None, option: str | None = None):
     """Any vector layer, in EPSG:28992 (points included)."""
     from geo.crs import to_rd_new
@@ -548,13 +555,100 @@ def reaggregate(
                f"{out}; crosswalk rows by method: {methods}")
 
 
+# --- partner registers (records) ------------------------------------------------------------
+
+@app.command()
+@guarded
+def records(
+    source: Annotated[Path, typer.Option(help="Record source (TOML): location, date, "
+                                              "indicators, disclosure.")],
+    target: Annotated[list[Path], typer.Option(help="Units to count in (polygon layer); "
+                                                    "repeat for several versions, which are "
+                                                    "then protected together.")],
+    out: Annotated[Path, typer.Option(help="Long CSV to write (plus <name>.unplaced.csv "
+                                           "and <name>.report.csv next to it).")],
+    records_file: Annotated[list[Path], typer.Option(
+        "--records", help="Record file(s) (CSV, Excel, GeoPackage); default: the source's "
+                          "file pattern.")] = None,
+    target_code: Annotated[list[str], typer.Option(help="Code column of the target(s).")]
+    = None,
+    target_name: Annotated[str, typer.Option(help="Name column of the target(s).")] = None,
+    target_layer: Annotated[str, typer.Option(help="Layer in a target GeoPackage.")] = None,
+    addresses: Annotated[Path, typer.Option(help="Address points with postcode, huisnummer, "
+                                                 "toevoeging, bag_id (for postcode, address "
+                                                 "and BAG locations).")] = None,
+    addresses_layer: Annotated[str, typer.Option(help="Layer in the address GeoPackage.")]
+    = None,
+    population: Annotated[Path, typer.Option(help="Long CSV with the rates' denominators per "
+                                                  "unit and year (e.g. the output of "
+                                                  "`wijkatlas reaggregate --year`).")] = None,
+    gemeente: Annotated[str, typer.Option(help="Code of the whole area (a total row, "
+                                               "protected with the units); '' for none.")]
+    = "gemeente",
+    apportion: Annotated[bool, typer.Option(help="Split PC4 areas spanning several units "
+                                                 "by their addresses.")] = False,
+) -> None:
+    """Count register records (police, Wmo, jobs) per unit and year, with disclosure control."""
+    from geo.atomic import write_csv
+    from geo.records import load_record_source, records_results
+    from geo.records.cli import read_population, summary_line, write_targets
+    from geo.sources import read_units
+
+    src = load_record_source(source)
+    inputs = [p.resolve() for p in [source, *target, *(records_file or []),
+                                    *([addresses] if addresses else []),
+                                    *([population] if population else [])]]
+    outs = [out, out.with_suffix(".unplaced.csv"), out.with_suffix(".report.csv")]
+    for path in outs:
+        if path.resolve() in inputs:
+            raise WijkatlasError("the output would overwrite an input.", file=path,
+                                 fix="choose another --out.")
+    codes = list(target_code or [])
+    if len(codes) not in (0, 1, len(target)):
+        raise WijkatlasError(f"{len(codes)} --target-code for {len(target)} --target.",
+                             fix="give one --target-code for all targets or one per target.")
+    targets = write_targets([
+        (path, read_units(path, code_column=codes[i] if len(codes) > 1 else
+                          (codes[0] if codes else None), name_column=target_name,
+                          layer=target_layer)) for i, path in enumerate(target)])
+    points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    pop = read_population(population, list(targets)) if population is not None else None
+    with _bar(True) as bar:
+        bar.add_task("records placing and counting", total=None)
+        result, placement = records_results(
+            src, targets, files=records_file or None, addresses=points, populations=pop,
+            gemeente=(gemeente, gemeente) if gemeente else None,
+            apportion=apportion or None)
+    result = result.rename(columns={"unit_code": "code", "unit_name": "name"})
+    write_csv(result, outs[0])
+    write_csv(placement.unplaced(), outs[1])
+    write_csv(placement.report(), outs[2])
+    typer.echo(summary_line(placement, result, outs))
+
+
 # --- fetch, init (geo.fetch) ----------------------------------------------------------------
 
-def _fetch_progress():
-    """Progress lines on stderr when it is a terminal (long downloads), else nothing."""
-    if not sys.stderr.isatty():
-        return None
-    return lambda line: typer.echo(f"  ... {line}", err=True)
+class _FetchBar:
+    """A rich progress bar on stderr (terminal only) with one step per download."""
+
+    def __init__(self, steps: int) -> None:
+        self.bar = _bar(sys.stderr.isatty())
+        self.steps = steps
+
+    def __enter__(self):
+        self.bar.__enter__()
+        self.task = self.bar.add_task("CBS", total=self.steps)
+        self.started = False
+        return self
+
+    def __call__(self, line: str) -> None:
+        if self.started:
+            self.bar.advance(self.task)
+        self.started = True
+        self.bar.update(self.task, description=line)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
 
 
 @fetch_app.command("cbs")
@@ -580,8 +674,8 @@ def fetch_cbs_command(
         raise WijkatlasError("give either --year or --years.",
                              fix="e.g. wijkatlas fetch cbs --year 2023 or --years 2021-2023.")
     wanted = [year] if year is not None else parse_years(years)
-    results = fetch_cbs(_root(), wanted, gemeente=gemeente, replace=replace,
-                        progress=_fetch_progress())
+    with _FetchBar(2 * len(wanted)) as bar:
+        results = fetch_cbs(_root(), wanted, gemeente=gemeente, replace=replace, progress=bar)
     for result in results:
         typer.echo(result.summary())
         for line in result.changes:
@@ -609,7 +703,8 @@ def init_command(
     """Start a new atlas for any gemeente: configuration, catalog, CBS data, first version."""
     from geo.fetch import init_atlas
 
-    path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
-                      progress=_fetch_progress())
+    with _FetchBar(2) as bar:
+        path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
+                          progress=bar)
     typer.echo(f"atlas for {gemeente.upper()} created in {path}; next: "
                f"wijkatlas --root {path} fetch cbs --years ...; wijkatlas --root {path} build")

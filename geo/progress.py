@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["ProgressBar"]
+__all__ = ["ProgressBar", "rich_progress"]
+
+
+def rich_progress(enabled: bool = True):
+    """The one look of a progress bar: a transient rich ``Progress`` on stderr (description,
+    bar, elapsed time), disabled (silent) when ``enabled`` is false. For code that drives rich
+    directly; :class:`ProgressBar` wraps it for the engine."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), disable=not enabled, transient=True)
 
 
 class ProgressBar:
@@ -21,12 +32,7 @@ class ProgressBar:
 
     def __enter__(self) -> ProgressBar:
         if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True),
-                                 transient=True)
+            self._bar = rich_progress(True)
             self._bar.start()
         return self
 
