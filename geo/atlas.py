@@ -19,6 +19,7 @@ from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.errors import WijkatlasError
 from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas
+from geo.progress import ProgressBar
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
@@ -151,8 +152,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
     targets = {}
-    bar = _Progress(progress, len(inputs) * len(config.versions))
-    with bar:
+    with ProgressBar(enabled=progress) as bar:
+        bar.task("reaggregating years x versions", total=len(inputs) * len(config.versions))
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
@@ -259,27 +260,3 @@ def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalo
         tmp.replace(xlsx)
         written.append(xlsx)
     return written
-
-
-class _Progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self._bar = enabled, total, None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("reaggregating years x versions", total=self.total)
-        return self
-
-    def step(self) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from geo.errors import WijkatlasError
+from geo.units import DEFAULT_TOLERANCE_HA, SQM_PER_HA
 
 app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS data, web maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -116,7 +117,7 @@ def validate(
         help="With --gemeente: tolerate generalisation differences up to this many metres "
              "between the units and the outline.")] = 1.0,
     tolerance_ha: Annotated[float, typer.Option(help="Overlaps/gaps up to this are slivers.")]
-    = 0.01,
+    = DEFAULT_TOLERANCE_HA,
     repair: Annotated[Path, typer.Option(help="Write a repaired copy (GeoPackage) here.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -227,7 +228,7 @@ def versions_show(version_id: str) -> None:
                    if row["change"] != "removed"}
         typer.echo(f"units and their lineage from version {v.meta['parent']}:")
     for row in v.units.itertuples(index=False):
-        area = row.geometry.area / 10_000
+        area = row.geometry.area / SQM_PER_HA
         text = lineage.get(row.code, row.lineage)
         typer.echo(f"{row.code:<6} {row.name:<24} {area:9.1f} ha  {row.definition:<8} {text}")
 
@@ -384,7 +385,7 @@ def versions_import(
     layer: Annotated[str, typer.Option()] = None,
     code_column: Annotated[str, typer.Option()] = None,
     name_column: Annotated[str, typer.Option()] = None,
-    tolerance_ha: Annotated[float, typer.Option()] = 0.01,
+    tolerance_ha: Annotated[float, typer.Option()] = DEFAULT_TOLERANCE_HA,
 ) -> None:
     """Replace the units of a draft with an edited polygon layer (validated first)."""
     from geo.register import import_units

@@ -74,6 +74,7 @@ import pandas as pd
 from geo.catalog import Catalog
 from geo.errors import WijkatlasError, WijkatlasNotice, listing, notice, shorten
 from geo.files import ZIP_MAGIC, read_vector, require_file, sniff
+from geo.units import CELL_STATUSES
 
 SUPPRESSED_CODES = (-99997, -99999999)
 MISSING_CODES = (-99995, -99998, -99999997, -99999998)
@@ -81,7 +82,7 @@ SENTINEL_LIMIT = -99990.0
 SUPPRESSED_SYMBOLS = (".", "x")
 MISSING_SYMBOLS = ("", "?")
 ZERO_SYMBOLS = ("-",)
-STATUSES = ("observed", "suppressed", "missing")
+STATUSES = CELL_STATUSES
 
 #: Column names that hold the unit code, most specific first (compared case-insensitively).
 CODE_COLUMNS = (

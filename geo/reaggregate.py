@@ -34,8 +34,9 @@ import scipy.sparse as sp
 
 from geo.catalog import Catalog
 from geo.errors import WijkatlasError
+from geo.units import REAGGREGATED_STATUSES
 
-STATUSES = np.array(["observed", "partial", "suppressed", "missing"], dtype=object)
+STATUSES = np.array(REAGGREGATED_STATUSES, dtype=object)
 OBSERVED, PARTIAL, SUPPRESSED, MISSING = 0, 1, 2, 3
 RESULT_COLUMNS = ["unit_code", "variable", "value", "lower", "upper", "status",
                   "interpolated_share", "method", "approximate"]

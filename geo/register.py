@@ -32,7 +32,7 @@ from geo.crs import RD_NEW
 from geo.errors import WijkatlasError
 from geo.files import read_toml, read_vector, require_file, require_keys
 from geo.lineage import diff_units, lineage_of
-from geo.units import DEFAULT_OUTLINE_TOLERANCE_M
+from geo.units import DEFAULT_OUTLINE_TOLERANCE_M, DEFAULT_TOLERANCE_HA, SQM_PER_HA
 from geo.validate import Issue, ValidationReport, parse_iso_date, validate_units
 
 META_FILE = "version.toml"
@@ -506,7 +506,7 @@ def version_outline(root: str | Path, version: Version):
 
 
 def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
-                tolerance_ha: float = 0.01) -> Version:
+                tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
     """Derive lineage from the parent, validate, and write; refuse with the first error."""
     units = units.reset_index(drop=True)
     outline = version_outline(root, version)
@@ -625,7 +625,7 @@ def _units_from_buurten_subset(buurten: gpd.GeoDataFrame, assignment: dict,
 
 
 def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
-                 source: str, tolerance_ha: float = 0.01) -> Version:
+                 source: str, tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
     """Replace the units of a draft by a polygon layer edited in QGIS (code, name, geometry).
 
     Units whose geometry did not change keep their buurten definition; others become drawn.
@@ -639,7 +639,7 @@ def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
     for code, name, geom in zip(layer["code"], layer["name"], layer.geometry, strict=True):
         keep = code in old.index and old.loc[code, "definition"] == "buurten" and \
             shapely.area(shapely.symmetric_difference(geom, old.loc[code, "geometry"])) \
-            <= tolerance_ha * 10_000
+            <= tolerance_ha * SQM_PER_HA
         rows.append({
             "code": str(code), "name": str(name),
             "definition": "buurten" if keep else "drawn",
@@ -653,7 +653,7 @@ def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
 
 
 def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
-               tolerance_ha: float = 0.01) -> Version:
+               tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
     """Add a drawn unit to a draft, cutting its polygon out of the units it overlaps."""
     version = load_version(root, version_id)
     _require_draft(version)
@@ -678,7 +678,7 @@ def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
 
 
 def check_version(units: gpd.GeoDataFrame, source: str,
-                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = 0.01,
+                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = DEFAULT_TOLERANCE_HA,
                   outline: tuple | None = None) -> ValidationReport:
     """Validate a version's units: the layer rules, coverage of its gemeente outline (or, for a
     version without one, of the parent's area), and lineage."""

@@ -17,6 +17,7 @@ import shapely
 from geo.crs import to_rd_new
 from geo.errors import WijkatlasError, listing
 from geo.files import read_vector
+from geo.units import SQM_PER_HA
 
 # Column names CBS (and its re-publishers) have used for the unit code and name over the years.
 CODE_COLUMNS = ("statcode", "buurtcode", "bu_code", "wijkcode", "wk_code", "gwb_code",
@@ -141,4 +142,4 @@ def cbs_buurt_files(layers_dir: str | Path, gemeente: str) -> dict[int, Path]:
 
 def area_ha(geometry: gpd.GeoSeries) -> pd.Series:
     """Area in hectares of geometry in a projected CRS in metres."""
-    return pd.Series(shapely.area(geometry.values) / 10_000.0, index=geometry.index)
+    return pd.Series(shapely.area(geometry.values) / SQM_PER_HA, index=geometry.index)

@@ -45,6 +45,10 @@ STATUS_LABELS: dict[str, str] = {
     "withheld": "afgeschermd",
 }
 STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
+#: Statuses a cell of a source table can have (CBS Kerncijfers, any values table).
+CELL_STATUSES: tuple[str, ...] = ("observed", "suppressed", "missing")
+#: Statuses a reaggregated CBS figure can have (in this order: the reaggregation's codes).
+REAGGREGATED_STATUSES: tuple[str, ...] = ("observed", "partial", "suppressed", "missing")
 #: Statuses whose value is published and may be classified on a map.
 VALUE_STATUSES: tuple[str, ...] = ("observed", "partial")
 
@@ -64,7 +68,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 __all__ = [
-    "CRS", "DEFAULT_OUTLINE_TOLERANCE_M", "DEFAULT_TOLERANCE_HA", "NL_BOUNDS_RD",
-    "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
+    "CELL_STATUSES", "CRS", "DEFAULT_OUTLINE_TOLERANCE_M", "DEFAULT_TOLERANCE_HA", "NL_BOUNDS_RD",
+    "REAGGREGATED_STATUSES", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
     "STATUS_LABELS", "VALUE_STATUSES", "WEB_CRS",
 ]

@@ -401,7 +401,7 @@ def test_read_statline_knows_every_year_from_the_service_table(net, monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    catalog = load_catalog(REPO / "layers" / "indicators.toml")
+    catalog = load_catalog()
     with pytest.warns(UserWarning):
         long = read_statline("85618NED", catalog=catalog, municipality="GM0797")
     assert set(long["year"]) == {2023} and long["code"].nunique() == 17

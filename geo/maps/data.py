@@ -21,9 +21,8 @@ from geo.errors import WijkatlasError, shorten
 from geo.kinds import KINDS
 from geo.maps.classes import assign_classes, map_classes_table
 from geo.maps.specs import MapSpec
-from geo.units import STATUSES
+from geo.units import CRS, STATUSES, VALUE_STATUSES, WEB_CRS
 
-WEB_CRS = "EPSG:4326"
 #: One character per status in the page's class strings (digits and a-j are classes).
 STATUS_CHARS = {"suppressed": "s", "missing": "m", "small": "k", "withheld": "w",
                 "too_few": "t"}
@@ -199,7 +198,7 @@ def _check_results(res: pd.DataFrame, atlas: Path, codes: pd.Index) -> None:
         raise WijkatlasError(f"unknown status {row['status']!r}.", file=atlas,
                              unit=f"results {row['unit_code']} {row['variable']} {row['year']}",
                              fix=f"use one of: {', '.join(STATUSES)}.")
-    empty = res[res["status"].isin(["observed", "partial"]) & res["value"].isna()]
+    empty = res[res["status"].isin(VALUE_STATUSES) & res["value"].isna()]
     if len(empty):
         row = empty.iloc[0]
         raise WijkatlasError(f"status {row['status']} without a value.", file=atlas,
@@ -288,7 +287,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     yi = np.searchsorted(years, res["year"].to_numpy())
     ui = codes.get_indexer(res["unit_code"])
     shape = (len(years), len(units))
-    area_km2 = np.broadcast_to(units.to_crs("EPSG:28992").area.to_numpy() / 1e6, shape)
+    area_km2 = np.broadcast_to(units.to_crs(CRS).area.to_numpy() / 1e6, shape)
     groups = res.groupby("variable").indices  # variable -> row positions
     cube: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for variable, pos in groups.items():
