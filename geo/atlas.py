@@ -39,6 +39,7 @@ class AtlasConfig:
     addresses_layer: str | None
     synthetic: bool
     credit: str
+    survey: Path | None = None
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
@@ -63,7 +64,8 @@ def read_config(root: str | Path) -> AtlasConfig:
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
-        credit=raw.get("credit", "Bron: CBS / PDOK"))
+        credit=raw.get("credit", "Bron: CBS / PDOK"),
+        survey=root / raw["survey"] if raw.get("survey") else None)
 
 
 def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
@@ -117,8 +119,12 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         raise WijkatlasError("no year has both a buurt file and a Kerncijfers table.",
                              file=config.root / CONFIG,
                              fix="check the buurten and kerncijfers patterns.")
+    survey = _survey_inputs(config, catalog)
+    if survey is not None:
+        catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    survey_rows, unplaced = [], []
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
         for vid in config.versions:
@@ -142,12 +148,21 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
             all_results.append(results)
             all_crosswalks.append(crosswalks)
             trends[vid] = trend_table(results, catalog)
+            if survey is not None:  # respondents placed in this version's units (geo.survey)
+                rows, missed = survey["run"](units, results, version=vid)
+                survey_rows.append(rows)
+                unplaced.append(missed)
+                trends[vid] = pd.concat([trends[vid], survey["trend"](rows, catalog)],
+                                        ignore_index=True)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
             {"code": b["code"], "name": b["name"], "year": b["year"],
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
     results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
+    if survey_rows:
+        results = pd.concat([results, as_result_table(pd.concat(survey_rows), source="survey")],
+                            ignore_index=True)
     indicators = indicator_table(catalog, config.synthetic)
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
@@ -157,13 +172,41 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         layers[f"trend_{vid}"] = trend
     layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
                                      "synthetic": int(config.synthetic)}])
-    classes = _map_classes(results, indicators, config.root / "maps")
+    classes = _map_classes(results[results["level"] == "wijk"], indicators,
+                           config.root / "maps")
     if classes is not None:
         layers["map_classes"] = classes
     out_dir = Path(out_dir)
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
     export_tables(results, trends, catalog, out_dir / "exports")
+    if unplaced:
+        from geo.atomic import write_csv
+
+        write_csv(pd.concat(unplaced, ignore_index=True), out_dir / "exports" /
+                  "enquete_niet_geplaatst.csv")
     return path
+
+
+def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
+    """The survey editions of the atlas (``survey`` in layers/atlas.toml), read and checked
+    once; ``run`` computes them on a version, ``trend`` makes their trend rows."""
+    if config.survey is None:
+        return None
+    from geo.survey.atlas import (add_survey_indicators, atlas_survey, load_editions,
+                                  read_survey_config, survey_trend)
+
+    survey = read_survey_config(config.survey, gemeente=config.root.name)
+    editions = load_editions(survey)
+    addresses = None
+    if config.addresses is not None and config.addresses.exists():
+        addresses = pyogrio.read_dataframe(config.addresses, layer=config.addresses_layer)
+
+    def run(units, results, *, version):
+        return atlas_survey(editions, units, results, survey, version=version,
+                            addresses=addresses)
+
+    return {"catalog": add_survey_indicators(catalog, editions, survey.source), "run": run,
+            "trend": survey_trend}
 
 
 def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") -> pd.DataFrame:

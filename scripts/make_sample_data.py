@@ -3,7 +3,7 @@
 Writes, deterministically (fixed seed), from the real CBS buurt geometry in ``layers/cbs/``:
 
 * ``layers/adressen/adressen_GM0797.gpkg``: synthetic address points (layer ``adressen``,
-  EPSG:28992: ``address_id``, ``bouwjaar``, ``woonfunctie``, ``personen``, ``kern``),
+  EPSG:28992: ``address_id``, ``postcode``, ``huisnummer``, ``toevoeging``, ``bouwjaar``, ``woonfunctie``, ``personen``, ``kern``),
   concentrated in the kernen, with Geerpark growing from a handful of addresses (2008) to
   more than a thousand (2022). An address exists in year Y when ``bouwjaar <= Y``.
 * ``layers/kerncijfers/kerncijfers_<year>_GM0797.csv`` for 2008-2013 and 2015-2022 (2014
@@ -94,7 +94,12 @@ FACILITIES = [
     ("school", "geerpark", 2014),
 ]
 GGD_YEARS = (2012, 2016, 2020)
-SURVEY_YEARS = (2008, 2011, 2013, 2016, 2019, 2021)
+# PC4 per kern (roughly the real ones); buitengebied and Geerpark get the PC4 of their area.
+PC4 = {"Drunen": 5151, "Elshout": 5154, "Oudheusden": 5156, "Vlijmen": 5251,
+       "Geerpark": 5252, "Nieuwkuijk": 5253, "Haarsteeg": 5254, "Heesbeen": 5255,
+       "Doeveren": 5255, "Heusden": 5256, "Herpt": 5256, "Hedikhuizen": 5256,
+       "buitengebied": 5152}
+LETTERS = "ABCDEFGHJKLMNPRSTVWXZ"
 WOZ = {2008: 285, 2009: 283, 2010: 279, 2011: 275, 2012: 265, 2013: 252, 2015: 243,
        2016: 246, 2017: 255, 2018: 271, 2019: 290, 2020: 310, 2021: 333, 2022: 374}
 
@@ -225,6 +230,29 @@ def make_addresses(rng: np.random.Generator, layers: dict[int, gpd.GeoDataFrame]
     pts["address_id"] = [f"0797200000{i:06d}" for i in range(1, n + 1)]
     return gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts.x, pts.y),
                             crs="EPSG:28992")
+
+
+def postcodes(pts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Synthetic postcode, huisnummer and toevoeging per address, deterministic (no random
+    draws, so every other value stays as it was): within a PC4 the addresses are ordered
+    west-east in 250 m strips, cut into PC6 groups of 20; every 10th address in a group is a
+    flat with the number of the one before and toevoeging ``A``."""
+    pc4 = pts["kern"].map(PC4).astype(int).to_numpy()
+    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    order = np.lexsort((y, np.floor(x / 250.0), pc4))
+    rank = np.empty(len(pts), dtype=int)
+    for code in np.unique(pc4):
+        idx = order[pc4[order] == code]
+        rank[idx] = np.arange(len(idx))
+    group, pos = rank // 20, rank % 20
+    letters = np.array([LETTERS[g // len(LETTERS) % len(LETTERS)] + LETTERS[g % len(LETTERS)]
+                        for g in group])
+    number = 2 * pos + 1
+    flat = (pos % 10 == 9)
+    number[flat] = number[flat] - 2
+    return pd.DataFrame({"postcode": [f"{a}{b}" for a, b in zip(pc4, letters, strict=True)],
+                         "huisnummer": number,
+                         "toevoeging": np.where(flat, "A", "")}, index=pts.index)
 
 
 def _old_bouwjaar(rng: np.random.Generator, n: int, kern: str) -> np.ndarray:
@@ -405,12 +433,10 @@ def kerncijfers(year: int, buurten: gpd.GeoDataFrame, pts: gpd.GeoDataFrame,
     out["P_OVERGEW"] = np.round(50 - 4 * wealth + 0.1 * (p65 - 18) + noise[:, 1])
     out["P_EENZ_65"] = np.round(9 - 3 * wealth + noise[:, 2])
     out["P_MANTELZ"] = np.round(16 + 2 * tilt + noise[:, 3])
-    out["P_VRIJWIL"] = np.round(30 + 6 * wealth + 3 * tilt + noise[:, 4])
-    out["P_LID_VER"] = np.round(48 + 5 * wealth + 2 * tilt + noise[:, 5])
-    out["C_WOONOMG"] = np.round(7.5 + 0.5 * wealth + rng.normal(0, 0.08, len(b)), 1)
-    out["P_TEVR_GR"] = np.round(70 + 8 * wealth + noise[:, 6])
-    out["P_VERLOED"] = np.round(20 - 8 * wealth + noise[:, 7])
-    out["P_ONVEILIG"] = np.round(np.clip(24 - 6 * wealth + 2 * noise[:, 7], 2, 95))
+    # The resident-survey figures (P_VRIJWIL, C_WOONOMG, ...) are no longer buurt shares: they
+    # come from the respondent files of scripts/make_survey_data.py. This draw stays so the
+    # random stream (and every other value) is unchanged.
+    rng.normal(0, 0.08, len(b))
     crime = inh * (0.055 - 0.0013 * (year - 2008)) * (1 + 0.8 * b.nonres.to_numpy()
                                                      / np.maximum(b.res.to_numpy(), 1))
     out["A_MISDR"] = rng.poisson(crime + 2)
@@ -426,18 +452,13 @@ def kerncijfers(year: int, buurten: gpd.GeoDataFrame, pts: gpd.GeoDataFrame,
     status.loc[few_res, ["WOZ", "P_KOOPWON", "P_HUURWON", "P_BOUWJ_2K"]] = "suppressed"
     status.loc[hh < 100, "M_HH_VERM"] = "suppressed"
     status.loc[bijstand < 10, "A_SOZ_WB"] = "suppressed"
-    status.loc[inh < 50, ["P_GEZ_GOED", "P_OVERGEW", "P_EENZ_65", "P_MANTELZ", "P_VRIJWIL",
-                          "P_LID_VER", "C_WOONOMG", "P_TEVR_GR", "P_VERLOED",
-                          "P_ONVEILIG"]] = "suppressed"
+    status.loc[inh < 50, ["P_GEZ_GOED", "P_OVERGEW", "P_EENZ_65", "P_MANTELZ"]] = "suppressed"
     if year == 2022:  # incomes are published two years late
         status[["A_INKONTV", "G_INK_PI", "G_INK_PO", "M_INK_HH", "M_HH_VERM"]] = "missing"
     if year < 2011:  # wealth statistics start in 2011
         status["M_HH_VERM"] = "missing"
     if year not in GGD_YEARS:
         status[["P_GEZ_GOED", "P_OVERGEW", "P_EENZ_65", "P_MANTELZ"]] = "missing"
-    if year not in SURVEY_YEARS:
-        status[["P_VRIJWIL", "P_LID_VER", "C_WOONOMG", "P_TEVR_GR", "P_VERLOED",
-                "P_ONVEILIG"]] = "missing"
     out.attrs["status"] = status
     return out
 
@@ -557,7 +578,9 @@ def main() -> None:
         geer = int(((pts.kern == "Geerpark") & (pts.bouwjaar <= year)).sum())
         print(f"{year}: inwoners {table.AANT_INW.sum()}, huishoudens {table.AANTAL_HH.sum()}, "
               f"adressen {int((pts.bouwjaar <= year).sum())}, Geerpark {geer}")
-    adr = pts[["address_id", "bouwjaar", "woonfunctie", "personen", "kern", "geometry"]]
+    pts = pd.concat([pts, postcodes(pts)], axis=1)
+    adr = pts[["address_id", "postcode", "huisnummer", "toevoeging", "bouwjaar", "woonfunctie",
+               "personen", "kern", "geometry"]]
     _atomic_write(OUT_ADR / "adressen_GM0797.gpkg",
                   lambda p: adr.to_file(p, layer="adressen", driver="GPKG",
                                         layer_options={"DESCRIPTION": "SYNTHETIC: "
