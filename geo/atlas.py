@@ -192,8 +192,13 @@ def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
     once; ``run`` computes them on a version, ``trend`` makes their trend rows."""
     if config.survey is None:
         return None
-    from geo.survey.atlas import (add_survey_indicators, atlas_survey, load_editions,
-                                  read_survey_config, survey_trend)
+    from geo.survey.atlas import (
+        add_survey_indicators,
+        atlas_survey,
+        load_editions,
+        read_survey_config,
+        survey_trend,
+    )
 
     survey = read_survey_config(config.survey, gemeente=config.root.name)
     editions = load_editions(survey)

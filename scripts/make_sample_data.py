@@ -3,7 +3,8 @@
 Writes, deterministically (fixed seed), from the real CBS buurt geometry in ``layers/cbs/``:
 
 * ``layers/adressen/adressen_GM0797.gpkg``: synthetic address points (layer ``adressen``,
-  EPSG:28992: ``address_id``, ``postcode``, ``huisnummer``, ``toevoeging``, ``bouwjaar``, ``woonfunctie``, ``personen``, ``kern``),
+  EPSG:28992: ``address_id``, ``postcode``, ``huisnummer``, ``toevoeging``, ``bouwjaar``,
+  ``woonfunctie``, ``personen``, ``kern``),
   concentrated in the kernen, with Geerpark growing from a handful of addresses (2008) to
   more than a thousand (2022). An address exists in year Y when ``bouwjaar <= Y``.
 * ``layers/kerncijfers/kerncijfers_<year>_GM0797.csv`` for 2008-2013 and 2015-2022 (2014

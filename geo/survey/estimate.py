@@ -87,18 +87,10 @@ def estimate(sample: pd.DataFrame, questionnaire: Questionnaire, population: pd.
         if usable:
             keep = data.groupby("unit_code").size() >= 2
             frame = frame.filter(pl.col("unit_code").is_in(list(keep[keep].index)))
-            s = svy.Sample(frame, svy.Design(wgt="weight", stratum="unit_code", pop_size="N"))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = s.estimation.mean(usable, by="unit_code", drop_nulls=True)
-            table = res.to_polars().to_pandas()
-            if "y" not in table:
-                table["y"] = usable[0]
-            table = table.set_index(["unit_code", "y"])
-            table.index.names = ["unit_code", "variable"]
-            common = out.index.intersection(table.index)
-            out.loc[common, "value"] = table.loc[common, "est"].to_numpy(float)
-            out.loc[common, "se"] = table.loc[common, "se"].to_numpy(float)
+            for table in _by_chunks(frame, usable, svy, pl):
+                common = out.index.intersection(table.index)
+                out.loc[common, "value"] = table.loc[common, "est"].to_numpy(float)
+                out.loc[common, "se"] = table.loc[common, "se"].to_numpy(float)
     out = out.reset_index()
     kinds = {q.code: q.kind for q in questionnaire.questions}
     scale = np.where(out["variable"].map(kinds) == "share", 100.0, 1.0)
@@ -116,3 +108,25 @@ def estimate(sample: pd.DataFrame, questionnaire: Questionnaire, population: pd.
     out["indicative"] = (~too_few) & (out["n"] < indicative_n)
     return out[["unit_code", "variable", "value", "lower", "upper", "se", "n", "status",
                 "indicative"]]
+
+
+def _by_chunks(frame, usable: list[str], svy, pl, size: int = 32):
+    """svy's Taylor estimates by unit, a few units (strata) per call: each unit is its own
+    stratum, so this gives the same estimates and standard errors as one call, while the
+    cost of a call grows with units x rows."""
+    units = frame["unit_code"].unique().sort().to_list()
+    for start in range(0, len(units), size):
+        part = frame.filter(pl.col("unit_code").is_in(units[start:start + size]))
+        cols = [c for c in usable if part[c].drop_nulls().len() >= 2]
+        if not cols:
+            continue
+        s = svy.Sample(part, svy.Design(wgt="weight", stratum="unit_code", pop_size="N"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = s.estimation.mean(cols, by="unit_code", drop_nulls=True)
+        table = res.to_polars().to_pandas()
+        if "y" not in table:
+            table["y"] = cols[0]
+        table = table.set_index(["unit_code", "y"])
+        table.index.names = ["unit_code", "variable"]
+        yield table

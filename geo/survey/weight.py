@@ -226,22 +226,20 @@ def population_from_counts(counts: pd.DataFrame, *, min_age: int = 18,
     return Population(classes, age, sex, None, source=source)
 
 
-def _collapse(present: np.ndarray) -> np.ndarray:
-    """Group index per class so that every group has respondents: an empty class joins the
-    next class with respondents (the last ones join the previous)."""
-    k = len(present)
-    group = np.full(k, -1)
-    pending = []
-    current = -1
-    for i in range(k):
-        pending.append(i)
-        if present[i]:
-            current = i
-            group[pending] = i
-            pending = []
-    if pending:
-        group[pending] = current
-    return group
+def _collapse_rows(present: np.ndarray) -> np.ndarray:
+    """Per row (unit) the group of every class so that every group has respondents: an empty
+    class joins the next class with respondents, trailing empty classes the last one with
+    respondents (rows without any respondent keep their own classes)."""
+    n, k = present.shape
+    group = np.tile(np.arange(k), (n, 1))
+    nxt = np.full(n, -1)
+    for j in range(k - 1, -1, -1):  # loop over the few classes, vectorised over units
+        nxt = np.where(present[:, j], j, nxt)
+        group[:, j] = nxt
+    last = np.where(present.any(axis=1), k - 1 - np.argmax(present[:, ::-1], axis=1), -1)
+    trailing = group < 0
+    group = np.where(trailing, last[:, None], group)
+    return np.where(group < 0, np.arange(k)[None, :], group)
 
 
 def weight_respondents(sample: pd.DataFrame, population: Population, *,
@@ -286,45 +284,59 @@ def weight_respondents(sample: pd.DataFrame, population: Population, *,
     good_units = [u for u in n_unit.index if total.get(u, 0) > 0]
     base = pd.Series(unit).map(total / n_unit).to_numpy()
 
-    ua = np.empty(len(sample), dtype=object)
-    us = np.empty(len(sample), dtype=object)
-    ctrl_age, ctrl_sex, cell_ctrl = {}, {}, {}
-    post_units = set()
-    for u in good_units:
-        rows = unit == u
-        counts = pd.Series(cls[rows]).value_counts().reindex(labels, fill_value=0).to_numpy()
-        group = _collapse(counts > 0)
-        margin = population.age.loc[u, labels].to_numpy(dtype=float)
-        glabel = np.array([f"{u}|{labels[g]}" for g in group], dtype=object)
-        cmap = dict(zip(labels, glabel, strict=True))
-        ua[rows] = pd.Series(cls[rows]).map(cmap).to_numpy()
-        for g, m in zip(glabel, margin, strict=True):
-            ctrl_age[g] = ctrl_age.get(g, 0.0) + m
-        sm = population.sex.loc[u, list(SEXES)].to_numpy(dtype=float)
-        sm = sm / sm.sum() * margin.sum() if sm.sum() > 0 else np.array([0.5, 0.5]) * margin.sum()
-        present = [s for s in SEXES if (sex[rows] == s).any()]
-        if len(present) == 2:
-            us[rows] = np.char.add(f"{u}|", sex[rows].astype(str))
-            ctrl_sex[f"{u}|man"], ctrl_sex[f"{u}|vrouw"] = sm[0], sm[1]
-        else:
-            us[rows] = f"{u}|alle"
-            ctrl_sex[f"{u}|alle"] = margin.sum()
-        # zero-population cells with respondents cannot be raked to 0: keep them at a tiny
-        # share of the unit so raking converges (they carry almost no weight)
-        for key in [k for k in glabel if ctrl_age[k] <= 0]:
-            ctrl_age[key] = 1e-9 * margin.sum()
-        if weighting == "poststratify" and population.cells is not None:
-            cell_n = pd.crosstab(sex[rows], cls[rows]).reindex(
-                index=list(SEXES), columns=labels, fill_value=0)
-            if (cell_n.to_numpy() >= min_cell).all():
-                post_units.add(u)
-                for s in SEXES:
-                    for c in labels:
-                        cell_ctrl[f"{u}|{s}|{c}"] = float(population.cells.loc[u].get((s, c), 0.0))
+    # per unit (rows) and class (columns): respondents, population, collapsed class groups
+    good = np.array(good_units, dtype=object)
+    ui = pd.Index(good).get_indexer(unit)
+    in_good = ui >= 0
+    k = len(labels)
+    ci = pd.Index(labels).get_indexer(cls)
+    counts = np.zeros((len(good), k))
+    np.add.at(counts, (ui[in_good], ci[in_good]), 1)
+    group = _collapse_rows(counts > 0)
+    margin = population.age.reindex(good)[labels].to_numpy(dtype=float)
+    gmargin = np.zeros_like(margin)
+    np.add.at(gmargin, (np.repeat(np.arange(len(good)), k), group.ravel()), margin.ravel())
+    tot = margin.sum(axis=1)
+    gmargin = np.where((counts > 0) & (gmargin <= 0), 1e-9 * tot[:, None], gmargin)
+    unit_s = good.astype(str)
+    ua = np.full(len(sample), "", dtype=object)
+    ua[in_good] = np.char.add(np.char.add(unit_s[ui[in_good]], "|"),
+                              np.array(labels, dtype=str)[group[ui[in_good], ci[in_good]]])
+    rep_u, rep_k = np.nonzero(counts > 0)
+    ctrl_age = dict(zip(np.char.add(np.char.add(unit_s[rep_u], "|"),
+                                    np.array(labels, dtype=str)[rep_k]).tolist(),
+                        gmargin[rep_u, rep_k].tolist(), strict=True))
+    si = pd.Index(list(SEXES)).get_indexer(sex)
+    scount = np.zeros((len(good), 2))
+    np.add.at(scount, (ui[in_good], si[in_good]), 1)
+    both = (scount > 0).all(axis=1)
+    sm = population.sex.reindex(good)[list(SEXES)].to_numpy(dtype=float)
+    ssum = sm.sum(axis=1, keepdims=True)
+    sm = np.where(ssum > 0, sm / np.where(ssum > 0, ssum, 1) * tot[:, None], 0.5 * tot[:, None])
+    us = np.full(len(sample), "", dtype=object)
+    sex_s = np.where(both[ui[in_good]], np.asarray(sex[in_good], dtype=str), "alle")
+    us[in_good] = np.char.add(np.char.add(unit_s[ui[in_good]], "|"), sex_s.astype(str))
+    ctrl_sex = {}
+    for j, s in enumerate(SEXES):
+        ctrl_sex.update(zip(np.char.add(unit_s[both], f"|{s}").tolist(),
+                            sm[both, j].tolist(), strict=True))
+    ctrl_sex.update(zip(np.char.add(unit_s[~both], "|alle").tolist(), tot[~both].tolist(),
+                        strict=True))
+    post_units, cell_ctrl = set(), {}
+    if weighting == "poststratify" and population.cells is not None:
+        cell_n = np.zeros((len(good), 2, k))
+        np.add.at(cell_n, (ui[in_good], si[in_good], ci[in_good]), 1)
+        ok = (cell_n >= min_cell).all(axis=(1, 2))
+        cells = population.cells.reindex(good).fillna(0.0)
+        for u in good[ok]:
+            post_units.add(u)
+            for s in SEXES:
+                for c in labels:
+                    cell_ctrl[f"{u}|{s}|{c}"] = float(cells.loc[u].get((s, c), 0.0))
+    for u in good:
         method[u] = "poststratify" if u in post_units else (
             "rake" if weighting != "none" else "none")
 
-    in_good = np.isin(unit, good_units)
     if weighting == "none":
         weights[in_good] = base[in_good]
     else:
@@ -357,12 +369,13 @@ def weight_respondents(sample: pd.DataFrame, population: Population, *,
         if trim is not None and in_good.any():
             weights[in_good] = _trim(weights[in_good], unit[in_good], trim)
 
-    frame = pd.DataFrame({"unit_code": unit, "w": weights})
+    frame = pd.DataFrame({"unit_code": unit, "w": weights, "w2": weights ** 2})
     g = frame[np.isfinite(weights)].groupby("unit_code")["w"]
     summary = pd.DataFrame({"n": n_unit})
     summary["N"] = total.reindex(summary.index)
     summary["method"] = pd.Series(method).reindex(summary.index).fillna("geen bevolking")
-    sw, sw2 = g.sum(), g.apply(lambda w: float((w ** 2).sum()))
+    sw = g.sum()
+    sw2 = frame[np.isfinite(weights)].groupby("unit_code")["w2"].sum()
     summary["deff"] = (summary["n"] * sw2 / sw ** 2).reindex(summary.index)
     summary["n_eff"] = summary["n"] / summary["deff"]
     summary["w_min"], summary["w_max"] = g.min(), g.max()

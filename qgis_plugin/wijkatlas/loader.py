@@ -29,7 +29,7 @@ from .i18n import tr
 
 PROPERTY = "wijkatlas/key"
 RESULT_FIELDS = ("value", "lower", "upper", "status", "method", "interpolated_share",
-                 "approximate")
+                 "approximate", "n", "significance", "source")
 
 
 def _sql_text(value: object) -> str:
@@ -83,7 +83,7 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
     indicator = atlas.read_indicator(path, variable)
     classes = atlas.read_classes(path, version, variable)
     subset = (f'"version" = {_sql_text(version)} AND "variable" = {_sql_text(variable)} '
-              f'AND "year" = {int(year)}')
+              f'AND "year" = {int(year)} AND "level" = \'wijk\'')
     definition = QgsVirtualLayerDefinition()
     definition.addSource("w", _ogr_uri(path, f"wijkindeling_{version}"), "ogr")
     definition.addSource("r", _ogr_uri(path, "results", subset), "ogr")
