@@ -484,8 +484,8 @@ def write_kerncijfers(year: int, table: pd.DataFrame, catalog, path: Path) -> No
     """Write one year as CBS writes a Wijk- en Buurtkaart attribute table (with sentinels).
 
     CBS variables get -99999999 (geheim) / -99999997 (niet beschikbaar) up to 2016 and
-    -99997 / -99995 from 2017; survey and GGD variables are left empty in years without a
-    survey and get the same geheim code where too few people answered.
+    -99997 / -99995 from 2017; GGD variables are left empty in years without a
+    GGD survey and get the same geheim code where too few people answered.
     """
     suppressed, missing = (-99999999, -99999997) if year <= 2016 else (-99997, -99995)
     status = table.attrs["status"]

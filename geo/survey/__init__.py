@@ -111,6 +111,12 @@ def survey_results(
         ``(code, name)`` of an extra row for all units together (weighted to the sum of the
         units' populations), or ``None``.
 
+    Notes
+    -----
+    Higher levels (kernen, wijkteams) are just other units: pass their polygons and their
+    population, e.g. ``population.aggregate(wijk_to_kern)`` (a Series from wijk code to kern
+    code) when the margins are known per wijk. Each unit is weighted to its own margins.
+
     Returns
     -------
     SurveyResult
