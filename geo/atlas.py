@@ -39,6 +39,9 @@ class AtlasConfig:
     addresses_layer: str | None
     synthetic: bool
     credit: str
+    records: tuple[Path, ...] = ()
+    gemeente: str = "gemeente"
+    gemeente_name: str = "Gemeente"
     survey: Path | None = None
 
     def years(self) -> list[int]:
@@ -65,6 +68,9 @@ def read_config(root: str | Path) -> AtlasConfig:
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
         credit=raw.get("credit", "Bron: CBS / PDOK"),
+        records=tuple(root / p for p in raw.get("records", [])),
+        gemeente=str(raw.get("gemeente", "gemeente")),
+        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))),
         survey=root / raw["survey"] if raw.get("survey") else None)
 
 
@@ -80,6 +86,15 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
                      "decimals": ind.decimals, "approximate": int(ind.approximate),
                      "description": ind.description})
     return pd.DataFrame(rows)
+
+
+def _addresses(config: AtlasConfig) -> gpd.GeoDataFrame | None:
+    if config.addresses is None or not config.addresses.exists():
+        return None
+    from geo.crs import to_rd_new
+
+    return to_rd_new(pyogrio.read_dataframe(config.addresses, layer=config.addresses_layer),
+                     config.addresses)
 
 
 def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
@@ -124,12 +139,14 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
-    survey_rows, unplaced = [], []
+    survey_rows, unplaced = {}, []
+    targets = {}
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
+            targets[vid] = units
             layers[f"wijkindeling_{vid}"] = gpd.GeoDataFrame({
                 "code": units["code"], "name": units["name"], "version": vid,
                 "lineage": units["lineage"], "lineage_parents": units["parents"].map(",".join),
@@ -147,13 +164,10 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                                             progress=bar.step)
             all_results.append(results)
             all_crosswalks.append(crosswalks)
-            trends[vid] = trend_table(results, catalog)
             if survey is not None:  # respondents placed in this version's units (geo.survey)
                 rows, missed = survey["run"](units, results, version=vid)
-                survey_rows.append(rows)
+                survey_rows[vid] = rows
                 unplaced.append(missed)
-                trends[vid] = pd.concat([trends[vid], survey["trend"](rows, catalog)],
-                                        ignore_index=True)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
@@ -161,9 +175,32 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
     results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
     if survey_rows:
-        results = pd.concat([results, as_result_table(pd.concat(survey_rows), source="survey")],
+        results = pd.concat([results, as_result_table(pd.concat(survey_rows.values()),
+                                                   source="survey")],
                             ignore_index=True)
+    thresholds: dict[str, float] = {}
+    small: dict[str, str] = {}
+    if config.records:
+        from geo.records.atlas import atlas_records
+
+        reg = atlas_records(config.records, targets, catalog=catalog,
+                            addresses=_addresses(config), populations=results,
+                            gemeente=(config.gemeente, config.gemeente_name))
+        catalog = Catalog(indicators={**catalog.indicators,
+                                      **{i.code: i for i in reg.indicators}},
+                          path=catalog.path)
+        results = pd.concat([results, as_result_table(reg.results, source="records")],
+                            ignore_index=True)
+        thresholds, small = reg.thresholds, reg.small_labels
+        layers["records_report"] = reg.report
+    for vid in config.versions:
+        wijk = results[(results["version"] == vid) & (results["level"] == "wijk")]
+        trends[vid] = trend_table(wijk, catalog)
+        if survey is not None:  # survey rows: is the change first -> last edition significant
+            trends[vid] = survey["trend"](trends[vid], survey_rows[vid])
     indicators = indicator_table(catalog, config.synthetic)
+    indicators["threshold"] = indicators["code"].map(thresholds)
+    indicators["small_label"] = indicators["code"].map(lambda c: small.get(c, ""))
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
     layers["results"] = results
@@ -189,7 +226,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
 
 def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
     """The survey editions of the atlas (``survey`` in layers/atlas.toml), read and checked
-    once; ``run`` computes them on a version, ``trend`` makes their trend rows."""
+    once; ``run`` computes them on a version, ``trend`` adds their significance of change to
+    a trend table."""
     if config.survey is None:
         return None
     from geo.survey.atlas import (
@@ -200,11 +238,9 @@ def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
         survey_trend,
     )
 
-    survey = read_survey_config(config.survey, gemeente=config.root.name)
+    survey = read_survey_config(config.survey, gemeente=(config.gemeente, config.gemeente_name))
     editions = load_editions(survey)
-    addresses = None
-    if config.addresses is not None and config.addresses.exists():
-        addresses = pyogrio.read_dataframe(config.addresses, layer=config.addresses_layer)
+    addresses = _addresses(config)
 
     def run(units, results, *, version):
         return atlas_survey(editions, units, results, survey, version=version,

@@ -46,7 +46,8 @@ class SurveyConfig:
     min_age: int = 18
 
 
-def read_survey_config(path: str | Path, *, gemeente: str = "gemeente") -> SurveyConfig:
+def read_survey_config(path: str | Path, *,
+                       gemeente: tuple[str, str] = ("gemeente", "Gemeente")) -> SurveyConfig:
     """Read ``enquete.toml``: ``[[edition]]`` tables with ``year``, ``respondents`` and
     ``questions`` (paths relative to the file), and the options."""
     path = Path(path)
@@ -77,8 +78,8 @@ def read_survey_config(path: str | Path, *, gemeente: str = "gemeente") -> Surve
     return SurveyConfig(
         path=path, editions=tuple(sorted(editions)),
         source=str(raw.get("source", "bewonersenquête")),
-        gemeente_code=str(raw.get("gemeente_code", gemeente)),
-        gemeente_name=str(raw.get("gemeente_name", "Gemeente")),
+        gemeente_code=str(raw.get("gemeente_code", gemeente[0])),
+        gemeente_name=str(raw.get("gemeente_name", gemeente[1])),
         min_n=int(raw.get("min_n", 30)), indicative_n=int(raw.get("indicative_n", 100)),
         weighting=weighting, trim=tuple(trim) if trim else None,
         min_age=int(raw.get("min_age", 18)))
@@ -159,15 +160,30 @@ def add_survey_indicators(catalog: Catalog, editions: list[Edition], source: str
     return Catalog({**catalog.indicators, **extra}, catalog.path)
 
 
-def survey_trend(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """Wide trend table of the survey rows of one version (wijken and the gemeente), in the
-    layout of :func:`geo.series.trend_table`, with ``significance``: is the change from the
-    first to the last edition significant at 95 %?"""
-    from geo.series import trend_table
-
-    trend = trend_table(rows, catalog)
-    last = rows[rows["value"].notna()].sort_values("year").groupby(
-        ["unit_code", "variable"])["significance_first"].last()
-    trend["significance"] = pd.MultiIndex.from_frame(trend[["unit_code", "variable"]]).map(
-        last.to_dict()).fillna("") if len(trend) else []
+def survey_trend(trend: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Add ``significance`` to a wide trend table (:func:`geo.series.trend_table`): for the
+    survey rows, is the change from the first to the last edition with a figure significant
+    at 95 %? Other rows get an empty text."""
+    survey = rows[(rows["source"] == "survey") & rows["value"].notna()]
+    if "significance_first" in survey:
+        last = survey.sort_values("year").groupby(["unit_code", "variable"])[
+            "significance_first"].last()
+    else:  # rows read back from the atlas: compare first and last edition here
+        last = _first_to_last(survey)
+    keys = list(zip(trend["unit_code"], trend["variable"], strict=True))
+    trend = trend.copy()
+    trend["significance"] = [last.get(k, "") or "" for k in keys]
     return trend
+
+
+def _first_to_last(survey: pd.DataFrame) -> pd.Series:
+    from geo.survey.change import compare
+    from geo.survey.estimate import Z95
+
+    se = (survey["upper"] - survey["lower"]) / (2 * Z95)
+    frame = survey.assign(se=se).sort_values("year")
+    g = frame.groupby(["unit_code", "variable"])
+    first, last = g.first(), g.last()
+    verdict = compare(first["value"], first["se"], last["value"], last["se"])
+    verdict = pd.Series(verdict, index=first.index)
+    return verdict.where(g["year"].nunique() > 1, "")
