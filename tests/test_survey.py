@@ -456,3 +456,38 @@ def test_item_nonresponse_is_not_an_answer():
     values = answer_matrix(frame, q, file="f.csv")["vrijwil"]
     assert values[0] == 1.0 and values[1] == 0.0 and values[4] == 1.0
     assert np.isnan(values[2]) and np.isnan(values[3])  # 9 "weet niet" and empty
+
+
+def test_command_on_a_draft_version_of_the_register(tmp_path):
+    """`--version` places the sample 2019 respondents in a draft (any version, not only
+    published ones), with the sample's address points for the postcodes."""
+    from geo.register import draft_version, load_version
+    from tests.helpers import copy_repo
+
+    root = copy_repo(tmp_path / "atlas")
+    draft_version(root, "2024", "2020")
+    codes = load_version(root, "2024").units["code"]
+    pop = population_table(tmp_path / "pop.csv", codes=tuple(codes))
+    pop_frame = pd.read_csv(pop)
+    pop_frame["leeftijdsklasse"] = pop_frame["leeftijdsklasse"].replace({"18-34": "18 t/m 34"})
+    pop_frame.to_csv(pop, index=False)
+    out = tmp_path / "uit.csv"
+    from geo.cli import STATE
+
+    before = STATE["root"]
+    try:
+        done = run_cli("--root", root, "survey", "--version", "2024",
+                       "--respondents", root / "layers/enquete/respondenten_2019.sav",
+                       "--questions", root / "layers/enquete/vragenlijst_2019.toml",
+                       "--population", pop, "--addresses",
+                       root / "layers/adressen/adressen_GM0797.gpkg", "--out", out)
+    finally:
+        STATE["root"] = before
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out)
+    wijk = table[table["level"] == "wijk"]
+    assert set(wijk["code"]) == set(codes)
+    report = pd.read_csv(tmp_path / "uit_niet_geplaatst.csv")
+    assert 0 < len(report) < 60
+    placed = wijk[wijk["variable"] == "P_VRIJWIL"]["n"].sum()
+    assert placed > 2400
