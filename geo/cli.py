@@ -311,10 +311,11 @@ def build(
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
 
-    path = build_atlas(_root(), out, progress=sys.stderr.isatty())
+    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps)
     typer.echo(f"atlas written: {path}")
     if maps:
-        _render_maps(path, out / "maps")
+        for page in sorted((out / "maps").glob("*.html")):
+            typer.echo(f"map written: {page}")
 
 
 def _render_maps(atlas: Path, out: Path) -> None:

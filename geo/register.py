@@ -7,8 +7,10 @@ A version lives in ``boundaries/<id>/``:
   named year, or a drawn polygon) and lineage to the parent version;
 * ``units.geojson``: the unit polygons (EPSG:28992, coordinates rounded to mm).
 
-A published version is immutable: its checksum is verified on every read, and every write
-to it is refused. A redraw is a new version drafted from a published one.
+A published version is immutable: its checksum (over everything that makes the version:
+metadata including status, units, definitions, lineage and geometry) is verified on every
+read, and every write to it is refused. A redraw is a new version drafted from a published
+one. Ids, paths, the register lock and crash-safe writing live in :mod:`geo.register_store`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,14 @@ import tomli_w
 from geo.crs import RD_NEW
 from geo.errors import WijkatlasError
 from geo.lineage import diff_units, lineage_of
+from geo.register_store import (
+    boundaries_dir,
+    check_version_id,
+    serialised,
+    version_dir,
+    write_version_folder,
+)
+from geo.untrusted import check_text, check_texts
 from geo.validate import Issue, ValidationReport, validate_units
 
 META_FILE = "version.toml"
@@ -56,10 +63,7 @@ class Version:
         return self.meta["status"] == "published"
 
 
-def boundaries_dir(root: str | Path) -> Path:
-    return Path(root) / "boundaries"
-
-
+@serialised
 def list_versions(root: str | Path) -> list[dict]:
     """Metadata of every version in the register, oldest ``valid_from`` first."""
     metas = []
@@ -103,14 +107,24 @@ def _unit_records(units: gpd.GeoDataFrame) -> list[dict]:
 
 
 def _checksum(meta: dict, records: list[dict], geojson: str) -> str:
-    content = {k: v for k, v in meta.items() if k not in ("checksum", "status", "published_at")}
+    """SHA-256 over everything that makes a version what it is: all metadata (status,
+    published_at, name, dates, parent ...), every unit record (code, name, definition,
+    lineage) and the polygons; only the checksum itself is left out."""
+    content = {k: v for k, v in meta.items() if k != "checksum"}
     blob = json.dumps([content, records], sort_keys=True, default=str) + geojson
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def checksum_ok(meta: dict, records: list[dict], geojson: str) -> bool:
+    """Whether a version's stored checksum matches its files (``meta`` without units)."""
+    return meta.get("checksum") == _checksum(meta, records, geojson)
+
+
+@serialised
 def load_version(root: str | Path, version_id: str) -> Version:
-    """Read one version; a published version whose files were changed is refused."""
-    folder = boundaries_dir(root) / str(version_id)
+    """Read one version; a version whose files were changed outside wijkatlas (checksum
+    mismatch, e.g. a published version turned back into a draft by hand) is refused."""
+    folder = version_dir(root, version_id)
     meta_file = folder / META_FILE
     if not meta_file.exists():
         known = ", ".join(m["id"] for m in list_versions(root)) or "none"
@@ -123,12 +137,14 @@ def load_version(root: str | Path, version_id: str) -> Version:
                              fix="restore the file from version control.") from exc
     records = meta.pop("unit", [])
     geojson = (folder / UNITS_FILE).read_text(encoding="utf-8")
-    if meta.get("status") == "published" and meta.get("checksum") != _checksum(meta, records,
-                                                                               geojson):
+    if not checksum_ok(meta, records, geojson):
         raise WijkatlasError(
-            f"published version {version_id} was changed on disk (checksum mismatch).",
-            file=folder, fix=f"restore it (git checkout -- {folder}); to change a published "
-            "version, draft a new one: wijkatlas versions draft NEW --from " + str(version_id))
+            f"version {version_id} was changed on disk outside wijkatlas (checksum mismatch; "
+            f"status on disk: {meta.get('status', '?')}).",
+            file=folder, rule="checksum",
+            fix=f"restore it (git checkout -- {folder}); change versions only with wijkatlas "
+            "commands, and a published one by drafting a new version: wijkatlas versions "
+            "draft NEW --from " + str(version_id))
     shapes = gpd.read_file(folder / UNITS_FILE)
     if shapes.crs is None:
         shapes = shapes.set_crs(RD_NEW)
@@ -149,41 +165,36 @@ def load_version(root: str | Path, version_id: str) -> Version:
     return Version(meta=meta, units=units, path=folder)
 
 
-def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Path:
-    """Write a version folder atomically (new folder, then swap)."""
-    base = boundaries_dir(root)
-    base.mkdir(parents=True, exist_ok=True)
-    folder = base / str(meta["id"])
+def _refuse_published(folder: Path) -> None:
+    """Refuse to write over a version that is published on disk (checked under the lock)."""
     if (folder / META_FILE).exists():
         on_disk = tomllib.loads((folder / META_FILE).read_text(encoding="utf-8"))
         if on_disk.get("status") == "published":
             raise WijkatlasError(
-                f"version {meta['id']} is published and cannot be changed.", file=folder,
-                fix=f"draft a new version: wijkatlas versions draft NEW --from {meta['id']}")
+                f"version {folder.name} is published and cannot be changed.", file=folder,
+                fix=f"draft a new version: wijkatlas versions draft NEW --from {folder.name}")
+
+
+def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Path:
+    """Write a version folder as one transaction (new folder next to it, then swap), under
+    the register lock; names with control characters and writes over a published version
+    are refused first."""
+    vid = check_version_id(meta["id"])
+    for key in ("name", "description", "valid_from", "parent", "gemeente"):
+        check_text(meta.get(key, ""), file=version_dir(root, vid), what=f"version {key}")
+    check_texts(units["code"], units["code"], file=version_dir(root, vid), what="unit code")
+    check_texts(units["name"], units["code"], file=version_dir(root, vid), what="unit name")
     records = _unit_records(units)
     geojson = _units_geojson(units)
     meta = dict(meta)
     meta["checksum"] = _checksum(meta, records, geojson)
     text = tomli_w.dumps({**meta, "unit": records})
-    tmp = Path(tempfile.mkdtemp(prefix=f".{meta['id']}-", dir=base))
-    try:
-        (tmp / META_FILE).write_text(text, encoding="utf-8")
-        (tmp / UNITS_FILE).write_text(geojson, encoding="utf-8")
-        old = None
-        if folder.exists():
-            old = base / f".{meta['id']}-old-{os.getpid()}"
-            folder.rename(old)
-        tmp.rename(folder)
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return folder
+    return write_version_folder(root, vid, {META_FILE: text, UNITS_FILE: geojson},
+                                refuse=_refuse_published)
 
 
 def _require_new_id(root: str | Path, version_id: str) -> None:
-    if (boundaries_dir(root) / str(version_id) / META_FILE).exists():
+    if (version_dir(root, version_id) / META_FILE).exists():
         raise WijkatlasError(f"version {version_id} already exists.",
                              file=boundaries_dir(root) / str(version_id),
                              fix="choose another id for the new version.")
@@ -197,6 +208,7 @@ def _require_draft(version: Version) -> None:
             fix=f"draft a new version: wijkatlas versions draft NEW --from {version.id}")
 
 
+@serialised
 def create_from_buurten(
     root: str | Path,
     version_id: str,
@@ -254,9 +266,11 @@ def _units_from_buurten(buurten: gpd.GeoDataFrame, assignment: dict, source: str
     }, geometry=geoms, crs=RD_NEW)
 
 
+@serialised
 def draft_version(root: str | Path, version_id: str, parent_id: str, *, name: str | None = None,
                   valid_from: str | None = None, description: str = "") -> Version:
     """Start a new draft from a published version: same units, lineage ``unchanged``."""
+    check_version_id(version_id)
     parent = load_version(root, parent_id)
     if not parent.published:
         raise WijkatlasError(f"version {parent_id} is still a draft.", file=parent.path,
@@ -291,6 +305,7 @@ def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
     return load_version(root, version.id)
 
 
+@serialised
 def reassign_buurten(root: str | Path, version_id: str, moves: dict[str, str],
                      buurten: gpd.GeoDataFrame, new_names: dict[str, str] | None = None
                      ) -> Version:
@@ -329,6 +344,7 @@ def reassign_buurten(root: str | Path, version_id: str, moves: dict[str, str],
     return _save_draft(root, version, new_units)
 
 
+@serialised
 def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
                  source: str, tolerance_ha: float = 0.01) -> Version:
     """Replace the units of a draft by a polygon layer edited in QGIS (code, name, geometry).
@@ -357,6 +373,7 @@ def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
     return _save_draft(root, version, units, tolerance_ha=tolerance_ha)
 
 
+@serialised
 def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
                tolerance_ha: float = 0.01) -> Version:
     """Add a drawn unit to a draft, cutting its polygon out of the units it overlaps."""
@@ -401,6 +418,7 @@ def check_version(units: gpd.GeoDataFrame, source: str,
     return report
 
 
+@serialised
 def validate_version(root: str | Path, version_id: str) -> ValidationReport:
     """Validate a version of the register (as stored)."""
     version = load_version(root, version_id)
@@ -418,6 +436,7 @@ def validate_version(root: str | Path, version_id: str) -> ValidationReport:
     return report
 
 
+@serialised
 def publish_version(root: str | Path, version_id: str) -> Version:
     """Publish a draft: validate it and freeze it (status, date, checksum)."""
     version = load_version(root, version_id)
