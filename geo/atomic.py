@@ -50,8 +50,10 @@ __all__ = ["FolderLock", "atomic_path", "crash_point", "file_mode", "dir_mode", 
 TEMP_NAME = re.compile(
     r"^\.(?P<name>.+)\.wa-(?P<kind>tmp|new|ready|old)-(?P<pid>\d+)-(?P<rand>[0-9a-f]{8})"
     r"(?P<suffix>\.[^./]*)?$")
-#: Environment variable of the crash tests: ``kill -9`` the process at the named point.
+#: Environment variables of the crash tests: ``kill -9`` the process at the named point, or
+#: stop it there (SIGSTOP) so that another process can race it.
 CRASH_ENV = "WIJKATLAS_CRASH_AT"
+STOP_ENV = "WIJKATLAS_STOP_AT"
 
 
 # --- permissions -------------------------------------------------------------------------------
@@ -78,17 +80,25 @@ def _mkdirs(folder: Path) -> None:
 
 # --- crash tests -------------------------------------------------------------------------------
 
-def crash_point(name: str) -> None:
-    """Die like ``kill -9`` here when ``$WIJKATLAS_CRASH_AT`` names this point (tests only).
+def _at(wanted: str | None, name: str) -> bool:
+    return bool(wanted) and (wanted == name or (":" not in wanted and
+                                                wanted == name.split(":", 1)[0]))
 
-    Points: ``file-replace`` (a file is complete, before its rename), ``dir-ready`` (a new
-    folder is complete), ``dir-old`` (the old folder moved aside, the new not yet in place),
-    ``dir-swapped`` (the new folder in place, the old not yet removed). A point may be
-    qualified by the target's name, e.g. ``dir-old:atlas`` or ``dir-old:2024``.
+
+def crash_point(name: str) -> None:
+    """Die like ``kill -9`` here when ``$WIJKATLAS_CRASH_AT`` names this point, or stop
+    (SIGSTOP) when ``$WIJKATLAS_STOP_AT`` does (tests only).
+
+    Points: ``file-replace`` (a file is complete, before its rename), ``dir-write`` (a new
+    folder is being written), ``dir-ready`` (a new folder is complete), ``dir-old`` (the old
+    folder moved aside, the new not yet in place), ``dir-swapped`` (the new folder in place,
+    the old not yet removed). A point may be qualified by the target's name, e.g.
+    ``dir-old:build`` or ``dir-old:2024``.
     """
-    wanted = os.environ.get(CRASH_ENV)
-    if wanted and (wanted == name or wanted == name.split(":", 1)[0] and ":" not in wanted):
+    if _at(os.environ.get(CRASH_ENV), name):
         os.kill(os.getpid(), signal.SIGKILL)
+    if _at(os.environ.get(STOP_ENV), name):
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _temp_name(target: Path, kind: str, suffix: str = "") -> Path:
@@ -404,18 +414,25 @@ def replace_dir(target: str | Path, *, keep: Callable[[str], bool] | None = None
     target = Path(target)
     parent = target.parent
     _mkdirs(parent)
+
+    def lock_ctx():
+        return FolderLock(parent, name=f".{target.name}.lock", what=what or str(target)) \
+            if lock else contextlib.nullcontext()
+
+    if any(info["name"] == target.name for _, info in leftovers(parent)):
+        with lock_ctx():  # a crashed run of this target: finish or undo its swap first
+            recover(parent, keep)
     new = _temp_name(target, "new")
     new.mkdir(mode=0o700)
     try:
         yield new
+        crash_point(f"dir-write:{target.name}")
         _chmod_tree(new)
         ready = _temp_name(target, "ready")
         new.rename(ready)  # complete: from here on a crash rolls forward
         new = ready
         crash_point(f"dir-ready:{target.name}")
-        ctx = FolderLock(parent, name=f".{target.name}.lock", what=what or str(target)) \
-            if lock else contextlib.nullcontext()
-        with ctx:
+        with lock_ctx():
             recover_own = [p for p, info in leftovers(parent) if info["name"] == target.name]
             if recover_own:
                 recover(parent, keep)
