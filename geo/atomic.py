@@ -44,11 +44,11 @@ import pandas as pd
 from geo.errors import WijkatlasError
 
 __all__ = ["FolderLock", "atomic_path", "crash_point", "file_mode", "dir_mode", "leftovers",
-           "recover", "remove_leftovers", "replace_dir", "write_bytes", "write_csv",
+           "recover", "remove_dir", "remove_leftovers", "replace_dir", "write_bytes", "write_csv",
            "write_excel", "write_gpkg_layers", "write_text"]
 
 TEMP_NAME = re.compile(
-    r"^\.(?P<name>.+)\.wa-(?P<kind>tmp|new|ready|old)-(?P<pid>\d+)-(?P<rand>[0-9a-f]{8})"
+    r"^\.(?P<name>.+)\.wa-(?P<kind>tmp|new|ready|old|del)-(?P<pid>\d+)-(?P<rand>[0-9a-f]{8})"
     r"(?P<suffix>\.[^./]*)?$")
 #: Environment variables of the crash tests: ``kill -9`` the process at the named point, or
 #: stop it there (SIGSTOP) so that another process can race it.
@@ -387,6 +387,9 @@ def recover(folder: str | Path, keep: Callable[[str], bool] | None = None) -> li
                 _remove(path)
                 done.append(f"{path}: removed an unfinished temporary "
                             f"{'folder' if kind == 'new' else 'file'}")
+        for path in kinds.get("del", []):
+            _remove(path)
+            done.append(f"{target}: finished an interrupted removal")
     return done
 
 
@@ -450,6 +453,16 @@ def replace_dir(target: str | Path, *, keep: Callable[[str], bool] | None = None
     finally:
         if new.exists() and new != target:
             _remove(new)
+
+
+def remove_dir(path: str | Path) -> None:
+    """Remove a folder at once: renamed to a hidden name first (atomic), then deleted, so a
+    crash never leaves half a folder under its own name (:func:`recover` finishes it)."""
+    path = Path(path)
+    trash = _temp_name(path, "del")
+    path.rename(trash)
+    crash_point(f"dir-removed:{path.name}")
+    _remove(trash)
 
 
 def _chmod_tree(root: Path) -> None:

@@ -86,9 +86,11 @@ class _RegisterLock(FolderLock):
     def __enter__(self) -> FolderLock:
         first = not self.held
         super().__enter__()
-        if first and leftovers(self.base):
-            for line in recover(self.base):
-                print(f"notice: {line}", file=sys.stderr)
+        if first:
+            for folder in (self.base, self.base / ".published"):
+                if leftovers(folder):
+                    for line in recover(folder):
+                        print(f"notice: {line}", file=sys.stderr)
         return self
 
 
