@@ -132,6 +132,7 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     """
     path = Path(path)
     _mkdirs(path.parent)
+    _remove_dead_temps(path)
     tmp = _temp_name(path, "tmp", path.suffix if suffix is None else suffix)
     try:
         yield tmp
@@ -147,6 +148,20 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _remove_dead_temps(path: Path) -> None:
+    """Remove temporary files a killed earlier write of ``path`` left next to it."""
+    with contextlib.suppress(OSError):
+        for entry in path.parent.glob(f".{glob_escape(path.name)}.wa-tmp-*"):
+            match = TEMP_NAME.match(entry.name)
+            if match and match["name"] == path.name and not _alive(int(match["pid"])):
+                entry.unlink(missing_ok=True)
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters made literal."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -382,6 +397,7 @@ def recover(folder: str | Path, keep: Callable[[str], bool] | None = None) -> li
             if old.exists():
                 _carry_over(old, target, keep)
                 _remove(old)
+                done.append(f"{target}: removed the previous copy an interrupted update left")
         for kind in ("new", "tmp"):
             for path in kinds.get(kind, []):
                 _remove(path)

@@ -23,7 +23,7 @@ import pyogrio
 import pytest
 
 from geo.atlas import BUILD_OUTPUTS
-from geo.atomic import TEMP_NAME, FolderLock, replace_dir, write_csv
+from geo.atomic import FolderLock, replace_dir, write_csv
 from geo.errors import WijkatlasError
 from geo.register import (
     draft_version,
@@ -37,7 +37,9 @@ POINTS = ["dir-ready", "dir-old", "dir-swapped"]
 
 
 def hidden_leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if TEMP_NAME.match(p.name))
+    """Hidden temporary files or folders (any writer's naming), lock files excepted."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*")
+                  if not p.name.endswith(".lock") and p.name not in (".published",))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pyogrio
 import pytest
 
 from geo.atlas import build_atlas
-from geo.untrusted import csv_safe_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,6 +68,8 @@ def test_excel_has_no_formula_and_shows_names_unchanged(built):
 
 
 def test_csv_text_cells_cannot_start_a_formula(built):
+    from geo.untrusted import csv_safe_text
+
     for name in ("trend_2020.csv", "results.csv"):
         frame = hostile.read_csv_text(built["out"] / "exports" / name)
         for code, unit_name in built["names"].items():
