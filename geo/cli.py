@@ -618,11 +618,27 @@ def records(
 
 # --- fetch, init (geo.fetch) ----------------------------------------------------------------
 
-def _fetch_progress():
-    """Progress lines on stderr when it is a terminal (long downloads), else nothing."""
-    if not sys.stderr.isatty():
-        return None
-    return lambda line: typer.echo(f"  ... {line}", err=True)
+class _FetchBar:
+    """A rich progress bar on stderr (terminal only) with one step per download."""
+
+    def __init__(self, steps: int) -> None:
+        self.bar = _bar(sys.stderr.isatty())
+        self.steps = steps
+
+    def __enter__(self):
+        self.bar.__enter__()
+        self.task = self.bar.add_task("CBS", total=self.steps)
+        self.started = False
+        return self
+
+    def __call__(self, line: str) -> None:
+        if self.started:
+            self.bar.advance(self.task)
+        self.started = True
+        self.bar.update(self.task, description=line)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
 
 
 @fetch_app.command("cbs")
@@ -648,8 +664,8 @@ def fetch_cbs_command(
         raise WijkatlasError("give either --year or --years.",
                              fix="e.g. wijkatlas fetch cbs --year 2023 or --years 2021-2023.")
     wanted = [year] if year is not None else parse_years(years)
-    results = fetch_cbs(_root(), wanted, gemeente=gemeente, replace=replace,
-                        progress=_fetch_progress())
+    with _FetchBar(2 * len(wanted)) as bar:
+        results = fetch_cbs(_root(), wanted, gemeente=gemeente, replace=replace, progress=bar)
     for result in results:
         typer.echo(result.summary())
         for line in result.changes:
@@ -677,7 +693,8 @@ def init_command(
     """Start a new atlas for any gemeente: configuration, catalog, CBS data, first version."""
     from geo.fetch import init_atlas
 
-    path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
-                      progress=_fetch_progress())
+    with _FetchBar(2) as bar:
+        path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
+                          progress=bar)
     typer.echo(f"atlas for {gemeente.upper()} created in {path}; next: "
                f"wijkatlas --root {path} fetch cbs --years ...; wijkatlas --root {path} build")
