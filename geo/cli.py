@@ -125,13 +125,14 @@ def validate(
     """Validate a wijkindeling layer. Exit 0 valid, 1 errors found, 2 input refused."""
     import shapely
 
-    from geo.files import check_output_file
+    from geo.paths import output_file
     from geo.sources import read_units
     from geo.validate import Issue, ValidationReport, repair_geometries, validate_units
 
+    if repair is not None:
+        output_file(repair, inputs={"FILE": file, "--gemeente": gemeente}, root=_root(),
+                    suffix=".gpkg", option="--repair")
     try:
-        if repair is not None:
-            check_output_file(repair, option="--repair")
         units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
         reference = None
         if gemeente is not None:
@@ -266,11 +267,12 @@ def versions_diff(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compare two versions per unit: unchanged, reshaped, split, merged, new, removed."""
-    from geo.files import check_output_file
     from geo.lineage import changed_areas, describe, diff_text, diff_units
+    from geo.paths import output_file
 
     if changes is not None:
-        check_output_file(changes, option="--changes")
+        output_file(changes, inputs={"OLD": old, "NEW": new}, root=_root(), suffix=".gpkg",
+                    option="--changes")
     a = _units_for(old, code_column, name_column)
     b = _units_for(new, code_column, name_column)
     table = diff_units(a, b)
@@ -368,11 +370,11 @@ def versions_restore(version_id: str) -> None:
 @guarded
 def versions_export(version_id: str, out: Path) -> None:
     """Write a version's units to a GeoPackage (layer ``units``) for editing in QGIS."""
-    from geo.files import check_output_file
+    from geo.paths import output_file
     from geo.register import load_version
 
-    check_output_file(out, option="OUT")
     v = load_version(_root(), version_id)
+    output_file(out, root=_root(), suffix=".gpkg", option="OUT")
     _write_layer(v.units[["code", "name", "geometry"]], out, "units")
     typer.echo(f"{len(v.units)} units of {version_id} written to {out} (layer units)")
 
@@ -459,13 +461,14 @@ def build(
 ) -> None:
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
-    from geo.files import check_output_dir
+    from geo.paths import output_dir
 
-    check_output_dir(out, option="--out")
-    path = build_atlas(_root(), out, progress=sys.stderr.isatty())
+    output_dir(out, root=_root())
+    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps)
     typer.echo(f"atlas written: {path}")
     if maps:
-        _render_maps(path, out / "maps")
+        for page in sorted((out / "maps").glob("*.html")):
+            typer.echo(f"map written: {page}")
 
 
 def _render_maps(atlas: Path, out: Path) -> None:
@@ -486,8 +489,10 @@ def maps_command(
     = Path("build/maps"),
 ) -> None:
     """Render the offline web maps from an atlas GeoPackage."""
-    from geo.files import SQLITE_MAGIC, check_output_dir, require_file, sniff
+    from geo.files import SQLITE_MAGIC, require_file, sniff
+    from geo.paths import output_dir
 
+    output_dir(out, root=_root())
     if not atlas.exists():
         raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
                              fix="run `wijkatlas build` (or make atlas) first.")
@@ -496,7 +501,6 @@ def maps_command(
         raise WijkatlasError("not a GeoPackage (the file does not start like one).",
                              file=atlas, fix="give --atlas the atlas.gpkg that `wijkatlas "
                                              "build` wrote.")
-    check_output_dir(out, option="--out")
     _render_maps(atlas, out)
 
 
@@ -527,26 +531,37 @@ def reaggregate(
     year: Annotated[int, typer.Option(help="Year of the data (filters points by year built).")]
     = None,
     catalog: Annotated[Path, typer.Option(help="Indicator catalog (TOML).")] = None,
-    exact_share: Annotated[float, typer.Option(help="Share in one target that counts as exact.")]
-    = 0.99,
+    exact_share: Annotated[float, typer.Option(
+        help="Share of a source (slivers set aside) that must lie in one target for it to go "
+             "there whole; 1 = all of it, above 1 = never.")] = 1.0,
+    sliver_width: Annotated[float, typer.Option(
+        help="Overlap pieces thinner than this (mean width, metres) are generalisation "
+             "slivers and dropped; 0 keeps every piece.")] = 2.0,
+    plain_area: Annotated[bool, typer.Option(
+        "--plain-area", help="Pure area weights: no slivers, no exact shortcut, no address or "
+                             "raster weights (as tobler's area_interpolate).")] = False,
     crosswalk_out: Annotated[Path, typer.Option(help="Also write the crosswalk as CSV.")]
     = None,
 ) -> None:
     """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
     from geo.atomic import write_csv
-    from geo.files import check_output_file
+    from geo.paths import output_file
     from geo.pipeline import reaggregate_files
 
-    check_output_file(out, option="--out")
+    inputs = {"--source": source, "--values": values, "--target": target,
+              "--weights": weights, "--raster": raster, "--catalog": catalog}
+    output_file(out, inputs=inputs, root=_root(), option="--out")
     if crosswalk_out is not None:
-        check_output_file(crosswalk_out, option="--crosswalk-out")
+        output_file(crosswalk_out, inputs={**inputs, "--out": out}, root=_root(),
+                    option="--crosswalk-out")
     result, cw = reaggregate_files(
         source, values, target, source_code=source_code, values_code=values_code,
         target_code=target_code, target_name=target_name, source_layer=source_layer,
         target_layer=target_layer, weights=weights, weights_layer=weights_layer,
         weights_built=weights_built, weights_residential=weights_residential,
         weights_column=weights_column, raster=raster, year=year, catalog=catalog,
-        exact_share=exact_share, progress=True)
+        exact_share=exact_share, sliver_width=sliver_width, plain_area=plain_area,
+        progress=True)
     write_csv(result, out)
     if crosswalk_out is not None:
         write_csv(cw, crosswalk_out)
@@ -554,6 +569,91 @@ def reaggregate(
     typer.echo(f"{result['code'].nunique()} target units x {result['variable'].nunique()} "
                f"variables written to "
                f"{out}; crosswalk rows by method: {methods}")
+
+
+# --- survey -----------------------------------------------------------------------------------
+
+@app.command()
+@guarded
+def survey(
+    respondents: Annotated[Path, typer.Option(help="Respondent file: CSV, Excel or SPSS .sav.")],
+    questions: Annotated[Path, typer.Option(help="Questionnaire (TOML, [[question]] tables).")],
+    population: Annotated[Path, typer.Option(
+        help="Population per unit: code, geslacht, leeftijdsklasse, aantal.")],
+    out: Annotated[Path, typer.Option(help="Long CSV to write.")],
+    target: Annotated[Path, typer.Option(help="Target polygon layer (e.g. wijken).")] = None,
+    version: Annotated[str, typer.Option(
+        help="Or: a version of the register (published or draft) as the target.")] = None,
+    target_code: Annotated[str, typer.Option(help="Code column of the target layer.")] = None,
+    target_name: Annotated[str, typer.Option(help="Name column of the target layer.")] = None,
+    target_layer: Annotated[str, typer.Option(help="Layer in a target GeoPackage.")] = None,
+    addresses: Annotated[Path, typer.Option(
+        help="Address points (address_id, postcode, huisnummer, toevoeging, bouwjaar).")]
+    = None,
+    addresses_layer: Annotated[str, typer.Option(help="Layer in the address GeoPackage.")]
+    = None,
+    year: Annotated[int, typer.Option(help="Survey year (address points built by then).")]
+    = None,
+    min_n: Annotated[int, typer.Option(help="Fewer valid answers: no figure.")] = 30,
+    indicative_n: Annotated[int, typer.Option(help="Fewer valid answers: indicative.")] = 100,
+    weighting: Annotated[str, typer.Option(help="rake | poststratify | none")] = "rake",
+    trim: Annotated[tuple[float, float], typer.Option(
+        help="Weights within LOW..HIGH x the unit's mean weight.")] = (0.2, 5.0),
+    no_trim: Annotated[bool, typer.Option("--no-trim", help="Do not trim weights.")] = False,
+    encoding: Annotated[str, typer.Option(help="Encoding of CSV input (default: detect).")]
+    = None,
+    unplaced: Annotated[Path, typer.Option(
+        help="Report of respondents not placed (default: OUT_niet_geplaatst.csv).")] = None,
+    gemeente: Annotated[str, typer.Option(help="Code of the row for all units together "
+                                               "('' for none).")] = "gemeente",
+) -> None:
+    """Survey figures per unit: place respondents, weight by age x sex, estimate n, value and
+    95 % interval (any gemeente, any units)."""
+    from geo.atomic import write_csv
+    from geo.register import load_version
+    from geo.sources import read_units
+    from geo.survey import load_questionnaire, read_population, read_respondents, survey_results
+
+    if (target is None) == (version is None):
+        raise WijkatlasError("give either --target (a polygon layer) or --version.",
+                             fix="e.g. --target wijken.gpkg --target-code code.")
+    unplaced = unplaced or out.with_name(out.stem + "_niet_geplaatst.csv")
+    for path in (out, unplaced):
+        if path.resolve() in {p.resolve() for p in (respondents, questions, population)
+                              if p is not None}:
+            raise WijkatlasError("the output would overwrite an input.", file=path,
+                                 fix="write the result to another file.")
+    q = load_questionnaire(questions)
+    people = read_respondents(respondents, q, encoding=encoding)
+    pop = read_population(population)
+    if version is not None:
+        units = load_version(_root(), version).units
+    else:
+        units = read_units(target, code_column=target_code, name_column=target_name,
+                           layer=target_layer)
+    points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    if points is not None and year is None and q.edition is None:
+        raise WijkatlasError("address points need the survey year.", file=questions,
+                             fix="give --year (or `edition` in the questionnaire).")
+    with _bar(len(people) > 20_000) as bar:
+        bar.add_task(f"enquête: {len(people)} respondenten", total=None)
+        res = survey_results(people, q, units, pop, addresses=points,
+                             year=year if year is not None else q.edition, min_n=min_n,
+                             indicative_n=indicative_n, weighting=weighting,
+                             trim=None if no_trim else trim,
+                             gemeente=(gemeente, "Gemeente") if gemeente else None)
+    table = res.results.copy()
+    for column in ("value", "lower", "upper", "margin", "se"):
+        table[column] = table[column].round(3)
+    table[["deff", "n_eff"]] = table[["deff", "n_eff"]].round(3)
+    table["indicative"] = table["indicative"].astype(int)
+    write_csv(table, out)
+    write_csv(res.unplaced, unplaced)
+    shown = table[table["level"] != "gemeente"]
+    typer.echo(f"{len(people) - len(res.unplaced)} of {len(people)} respondents placed in "
+               f"{shown['code'].nunique()} units; {len(shown)} figures written to {out} "
+               f"({int((shown['status'] == 'too_few').sum())} te weinig respons); "
+               f"{len(res.unplaced)} not placed: {unplaced}")
 
 
 # --- partner registers (records) ------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 Every reader of the engine goes through these functions, so a missing file, a folder where a
 file was expected, a file without read permission, a damaged GeoPackage, a TOML file that is
-not UTF-8 or not TOML, and an output path that cannot be written are all refused the same
-way: a :class:`geo.errors.WijkatlasError` naming the file and the fix, before any work is
-done. Files that are not what their name claims are recognised from their first bytes, so
-reading stops early (bounded time and memory) instead of parsing a gigabyte of noise.
+not UTF-8 or not TOML, and an output folder that cannot be written (used by
+:mod:`geo.paths`) are all refused the same way: a :class:`geo.errors.WijkatlasError` naming
+the file and the fix, before any work is done. Files that are not what their name claims are
+recognised from their first bytes, so reading stops early (bounded time and memory) instead
+of parsing a gigabyte of noise.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGIC = b"PK\x03\x04"
 
 __all__ = [
-    "check_output_dir", "check_output_file", "read_toml", "read_vector", "require_file",
-    "require_keys", "sniff",
+    "read_toml", "read_vector", "require_file", "require_keys", "sniff", "writable_folder",
 ]
 
 
@@ -147,7 +147,7 @@ def _gdal_reason(exc: Exception) -> str:
     return shorten(reason.rstrip("."), 160)
 
 
-def _writable_folder(folder: Path, target: Path, option: str) -> None:
+def writable_folder(folder: Path, target: Path, option: str) -> None:
     """Refuse when ``folder`` (or, when it does not exist yet, its first existing parent)
     cannot take a new file: tried with a probe file, since permission bits do not tell for
     root, read-only disks or special file systems."""
@@ -167,28 +167,3 @@ def _writable_folder(folder: Path, target: Path, option: str) -> None:
             fix=f"give {option} a path in a folder you can write to.") from exc
     os.close(fd)
     os.unlink(probe)
-
-
-def check_output_file(path: str | Path, *, option: str = "--out") -> Path:
-    """Refuse, before any work is done, an output file path that cannot be written: an
-    existing folder, a path inside a file, or a folder without write permission."""
-    path = Path(path)
-    if path.is_dir():
-        raise WijkatlasError("this is an existing folder; the output is a file.", file=path,
-                             fix=f"give {option} a file name, e.g. {path / 'result.csv'}.")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise WijkatlasError("the file exists and cannot be overwritten (no permission).",
-                             file=path, fix=f"give {option} another file name.")
-    _writable_folder(path.parent, path, option)
-    return path
-
-
-def check_output_dir(path: str | Path, *, option: str = "--out") -> Path:
-    """Refuse, before any work is done, an output folder that is a file or cannot be
-    written."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise WijkatlasError("this is an existing file; the output is a folder.", file=path,
-                             fix=f"give {option} a folder (it is created when missing).")
-    _writable_folder(path, path, option)
-    return path

@@ -19,7 +19,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.catalog import Catalog, load_catalog
-from geo.crosswalk import DEFAULT_EXACT_SHARE, build_crosswalk, raster_points
+from geo.crosswalk import (
+    DEFAULT_EXACT_SHARE,
+    DEFAULT_SLIVER_WIDTH_M,
+    build_crosswalk,
+    raster_points,
+)
 from geo.errors import WijkatlasError, listing, notice
 from geo.files import read_vector
 from geo.progress import ProgressBar
@@ -39,6 +44,8 @@ def reaggregate_layers(
     point_weight: str | None = None,
     raster: gpd.GeoDataFrame | None = None,
     exact_share: float = DEFAULT_EXACT_SHARE,
+    sliver_width: float = DEFAULT_SLIVER_WIDTH_M,
+    plain_area: bool = False,
     source_name: str = "source",
     target_name: str = "target",
     progress: ProgressBar | None = None,
@@ -54,8 +61,9 @@ def reaggregate_layers(
         Long table ``code, variable, value, status`` of the source units.
     catalog
         How each variable aggregates.
-    points, point_weight, raster, exact_share
-        Dasymetric weights and the exact rule, see :func:`geo.crosswalk.build_crosswalk`.
+    points, point_weight, raster, exact_share, sliver_width, plain_area
+        Dasymetric weights, the exact and sliver rules, see
+        :func:`geo.crosswalk.build_crosswalk`.
     source_name, target_name
         Names of the layers in messages (file names, or ``cbs_buurten_2019`` and a version).
     progress
@@ -81,7 +89,8 @@ def reaggregate_layers(
     bar = progress or ProgressBar(enabled=False)
     bar.task(f"overlay {source_name} x {target_name}")
     cw = build_crosswalk(source, target, points=points, point_weight=point_weight,
-                         raster=raster, exact_share=exact_share, source_name=source_name,
+                         raster=raster, exact_share=exact_share, sliver_width=sliver_width,
+                         plain_area=plain_area, source_name=source_name,
                          target_name=target_name, progress=bar.update)
     if cw.empty:
         raise WijkatlasError(
@@ -118,6 +127,8 @@ def reaggregate_files(
     year: int | None = None,
     catalog: str | Path | Catalog | None = None,
     exact_share: float = DEFAULT_EXACT_SHARE,
+    sliver_width: float = DEFAULT_SLIVER_WIDTH_M,
+    plain_area: bool = False,
     progress: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reaggregate a values table from source polygons to target polygons, from files.
@@ -180,12 +191,23 @@ def reaggregate_files(
     with ProgressBar(enabled=progress and len(src) > 2_000) as bar:
         result, cw = reaggregate_layers(src, tgt, table, cat, points=points,
                                         point_weight=weights_column, raster=cells,
-                                        exact_share=exact_share, source_name=str(source),
+                                        exact_share=exact_share,
+                                        sliver_width=sliver_width, plain_area=plain_area,
+                                        source_name=str(source),
                                         target_name=str(target), progress=bar, year=year)
     missed = sorted(set(tgt["code"]) - set(cw["target_code"]))
     if missed:
         notice(f"{target}: {len(missed)} target unit(s) that no source unit overlaps "
                f"(status missing): {listing(missed)}.")
+    coverage = pd.DataFrame(cw.attrs.get("coverage", {}))
+    if len(coverage):
+        partly = coverage.query("uncovered_share > 0.001 and covered_ha > 0")
+        if len(partly):
+            worst = partly.loc[partly["uncovered_share"].idxmax()]
+            notice(f"{len(partly)} source units lie partly outside every target (most: "
+                   f"{worst.source_code}, {worst.uncovered_share:.1%} of {worst.area_ha:.1f} "
+                   "ha); their weights are re-normalised over the covered part, so their whole "
+                   "value is allocated.")
     if cw.attrs["unallocated"]:
         notice(f"{source}: source units outside every target (not allocated): "
                f"{listing(cw.attrs['unallocated'])}.")
