@@ -166,7 +166,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
-    survey_rows, unplaced = {}, []
+    survey_rows, unplaced, survey_units = {}, [], []
     targets = {}
     with ProgressBar(enabled=progress) as bar:
         bar.task("reaggregating years x versions", total=len(inputs) * len(config.versions))
@@ -195,6 +195,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                 rows, missed = survey["run"](units, results, version=vid)
                 survey_rows[vid] = rows
                 unplaced.append(missed)
+                survey_units.append(rows.attrs.pop("weights"))
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
@@ -231,6 +232,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
     layers["results"] = results
+    if survey_units:  # per version, edition and unit: n, N, weighting, design effect, n_eff
+        layers["survey_weights"] = pd.concat(survey_units, ignore_index=True)
     layers["crosswalks"] = pd.concat(all_crosswalks, ignore_index=True)
     for vid, trend in trends.items():
         layers[f"trend_{vid}"] = trend
@@ -272,8 +275,8 @@ def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
     )
 
     survey = read_survey_config(config.survey, gemeente=(config.gemeente, config.gemeente_name))
-    editions = load_editions(survey)
     addresses = _addresses(config)
+    editions = load_editions(survey, addresses=addresses)
 
     def run(units, results, *, version):
         return atlas_survey(editions, units, results, survey, version=version,

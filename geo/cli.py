@@ -577,7 +577,7 @@ def reaggregate(
 @guarded
 def survey(
     respondents: Annotated[Path, typer.Option(help="Respondent file: CSV, Excel or SPSS .sav.")],
-    questions: Annotated[Path, typer.Option(help="Questionnaire (TOML, [[question]] tables).")],
+    questions: Annotated[Path, typer.Option(help="Questionnaire (TOML, a question table each).")],
     population: Annotated[Path, typer.Option(
         help="Population per unit: code, geslacht, leeftijdsklasse, aantal.")],
     out: Annotated[Path, typer.Option(help="Long CSV to write.")],
@@ -650,10 +650,11 @@ def survey(
     write_csv(table, out)
     write_csv(res.unplaced, unplaced)
     shown = table[table["level"] != "gemeente"]
+    reasons = ", ".join(f"{k} {v}" for k, v in res.unplaced["reason"].value_counts().items())
     typer.echo(f"{len(people) - len(res.unplaced)} of {len(people)} respondents placed in "
                f"{shown['code'].nunique()} units; {len(shown)} figures written to {out} "
                f"({int((shown['status'] == 'too_few').sum())} te weinig respons); "
-               f"{len(res.unplaced)} not placed: {unplaced}")
+               f"{len(res.unplaced)} not placed ({reasons or 'none'}): {unplaced}")
 
 
 # --- partner registers (records) ------------------------------------------------------------

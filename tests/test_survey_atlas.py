@@ -94,6 +94,17 @@ def test_trend_table_says_whether_the_change_is_significant(atlas_dir):
     assert rows["y2019"].notna().any() and rows["y2009"].isna().all()
 
 
+def test_design_effect_and_effective_n_per_unit(atlas_dir):
+    w = pyogrio.read_dataframe(atlas_dir / "atlas.gpkg", layer="survey_weights")
+    assert {"version", "year", "level", "unit_code", "n", "population", "method", "deff",
+            "n_eff"} <= \
+        set(w.columns)
+    ok = w[w["method"] == "rake"]
+    assert (ok["deff"] >= 1 - 1e-9).all() and (ok["deff"] < 5).all()
+    assert np.allclose(ok["n_eff"], ok["n"] / ok["deff"])
+    assert set(w["version"]) == {"2016", "2020"} and sorted(w["year"].unique()) == EDITIONS
+
+
 def test_unplaced_respondents_are_reported(atlas_dir):
     report = pd.read_csv(atlas_dir / "exports" / "enquete_niet_geplaatst.csv")
     assert set(report["reason"]) >= {"geen locatie", "adres niet gevonden", "buiten de gemeente"}
