@@ -30,10 +30,12 @@ from geo.sources import load_cbs_buurten
 INDELINGEN = ("wijken", "buurten")
 
 
-def _atlas_toml(name: str, gemeente: str, versions: list[str], credit: str) -> str:
+def _atlas_toml(name: str, gemeente: str, versions: list[str], credit: str,
+                gemeente_name: str = "") -> str:
     doc = {
         "name": name,
         "gemeente": gemeente,
+        **({"gemeente_name": gemeente_name} if gemeente_name else {}),
         "versions": versions,
         "catalog": "layers/indicators.toml",
         "buurten": f"layers/cbs/cbs_buurten_{{year}}_{gemeente}.geojson",
@@ -131,7 +133,7 @@ def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
                         f"(wijkatlas versions draft NIEUW --from {version_id}).")
         publish_version(tmp, version_id)
         atomic.write_text(tmp / CONFIG, _atlas_toml(title, gemeente, [version_id],
-                                                    services.credit))
+                                                    services.credit, gemeentenaam))
         atomic.write_text(tmp / "maps" / "atlas.toml", _maps_toml(title, version_id))
         if folder.exists():
             folder.rmdir()
