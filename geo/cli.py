@@ -77,9 +77,13 @@ def validate(
     """Validate a wijkindeling layer. Exit 0 valid, 1 errors found, 2 input refused."""
     import shapely
 
+    from geo.paths import output_file
     from geo.sources import read_units
     from geo.validate import Issue, ValidationReport, repair_geometries, validate_units
 
+    if repair is not None:
+        output_file(repair, inputs={"FILE": file, "--gemeente": gemeente}, root=_root(),
+                    suffix=".gpkg", option="--repair")
     try:
         units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
     except WijkatlasError as exc:
@@ -216,7 +220,11 @@ def versions_diff(
 ) -> None:
     """Compare two versions per unit: unchanged, reshaped, split, merged, new, removed."""
     from geo.lineage import changed_areas, describe, diff_text, diff_units
+    from geo.paths import output_file
 
+    if changes is not None:
+        output_file(changes, inputs={"OLD": old, "NEW": new}, root=_root(), suffix=".gpkg",
+                    option="--changes")
     a = _units_for(old, code_column, name_column)
     b = _units_for(new, code_column, name_column)
     table = diff_units(a, b)
@@ -314,9 +322,11 @@ def versions_restore(version_id: str) -> None:
 @guarded
 def versions_export(version_id: str, out: Path) -> None:
     """Write a version's units to a GeoPackage (layer ``units``) for editing in QGIS."""
+    from geo.paths import output_file
     from geo.register import load_version
 
     v = load_version(_root(), version_id)
+    output_file(out, root=_root(), suffix=".gpkg", option="OUT")
     _write_layer(v.units[["code", "name", "geometry"]], out, "units")
     typer.echo(f"{len(v.units)} units of {version_id} written to {out} (layer units)")
 
@@ -401,11 +411,14 @@ def build(
 ) -> None:
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
+    from geo.paths import output_dir
 
-    path = build_atlas(_root(), out, progress=sys.stderr.isatty())
+    output_dir(out, root=_root())
+    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps)
     typer.echo(f"atlas written: {path}")
     if maps:
-        _render_maps(path, out / "maps")
+        for page in sorted((out / "maps").glob("*.html")):
+            typer.echo(f"map written: {page}")
 
 
 def _render_maps(atlas: Path, out: Path) -> None:
@@ -426,6 +439,9 @@ def maps_command(
     = Path("build/maps"),
 ) -> None:
     """Render the offline web maps from an atlas GeoPackage."""
+    from geo.paths import output_dir
+
+    output_dir(out, root=_root())
     if not atlas.exists():
         raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
                              fix="run `wijkatlas build` (or make atlas) first.")
@@ -469,10 +485,17 @@ def reaggregate(
     from geo.catalog import load_catalog
     from geo.crosswalk import build_crosswalk, raster_points
     from geo.kerncijfers import check_codes, read_values
+    from geo.paths import output_file
     from geo.reaggregate import reaggregate as run
     from geo.series import addresses_in_year
     from geo.sources import read_units
 
+    inputs = {"--source": source, "--values": values, "--target": target,
+              "--weights": weights, "--raster": raster, "--catalog": catalog}
+    output_file(out, inputs=inputs, root=_root(), option="--out")
+    if crosswalk_out is not None:
+        output_file(crosswalk_out, inputs={**inputs, "--out": out}, root=_root(),
+                    option="--crosswalk-out")
     cat = load_catalog(catalog)
     src = read_units(source, code_column=source_code, layer=source_layer)
     tgt = read_units(target, code_column=target_code, name_column=target_name,
