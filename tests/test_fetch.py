@@ -43,8 +43,10 @@ def heusden(tmp_path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
+    """Every file and its hash; the (empty, git-ignored) lock file of geo.atomic.FolderLock
+    that serialises fetches into one atlas is not data and is left out."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".fetch.lock"}
 
 
 def cli(*args, root: Path | None = None):
