@@ -475,12 +475,21 @@ def reaggregate(
     year: Annotated[int, typer.Option(help="Year of the data (filters points by year built).")]
     = None,
     catalog: Annotated[Path, typer.Option(help="Indicator catalog (TOML).")] = None,
-    exact_share: Annotated[float, typer.Option(help="Share in one target that counts as exact.")]
-    = 0.99,
+    exact_share: Annotated[float, typer.Option(
+        help="Share of a source (slivers set aside) that must lie in one target for it to go "
+             "there whole; 1 = all of it, above 1 = never.")] = 1.0,
+    sliver_width: Annotated[float, typer.Option(
+        help="Overlap pieces thinner than this (mean width, metres) are generalisation "
+             "slivers and dropped; 0 keeps every piece.")] = 2.0,
+    plain_area: Annotated[bool, typer.Option(
+        "--plain-area", help="Pure area weights: no slivers, no exact shortcut, no address or "
+                             "raster weights (as tobler's area_interpolate).")] = False,
     crosswalk_out: Annotated[Path, typer.Option(help="Also write the crosswalk as CSV.")]
     = None,
 ) -> None:
     """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
+    import pandas as pd
+
     from geo.atomic import write_csv
     from geo.catalog import load_catalog
     from geo.crosswalk import build_crosswalk, raster_points
@@ -522,7 +531,9 @@ def reaggregate(
     with _bar(len(src) > 2_000) as bar:
         task = bar.add_task("overlay buurten x wijken", total=None)
         cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column,
-                             raster=cells, exact_share=exact_share, source_name=str(source),
+                             raster=cells, exact_share=exact_share,
+                             sliver_width=sliver_width, plain_area=plain_area,
+                             source_name=str(source),
                              target_name=str(target),
                              progress=lambda done, total: bar.update(task, completed=done,
                                                                      total=total))
@@ -540,6 +551,13 @@ def reaggregate(
     methods = cw["method"].value_counts().to_dict()
     typer.echo(f"{len(tgt)} target units x {result['variable'].nunique()} variables written to "
                f"{out}; crosswalk rows by method: {methods}")
+    partly = pd.DataFrame(cw.attrs["coverage"]).query("uncovered_share > 0.001 and covered_ha > 0")
+    if len(partly):
+        worst = partly.loc[partly["uncovered_share"].idxmax()]
+        typer.echo(f"notice: {len(partly)} source units lie partly outside every target (most: "
+                   f"{worst.source_code}, {worst.uncovered_share:.1%} of {worst.area_ha:.1f} ha); "
+                   "their weights are re-normalised over the covered part, so their whole "
+                   "value is allocated.", err=True)
     if cw.attrs["unallocated"]:
         typer.echo(f"warning: source units outside every target (not allocated): "
                    f"{', '.join(cw.attrs['unallocated'])}", err=True)
