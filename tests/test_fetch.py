@@ -102,7 +102,7 @@ def test_fetch_range_two_services_two_column_conventions(net, heusden):
     assert result.exit_code == 0, result.output
     assert "2022: 17 buurten, Kerncijfers 85318NED: written" in result.output
     assert "2023: 17 buurten, Kerncijfers 85618NED: written" in result.output
-    catalog = load_catalog(heusden / "layers" / "indicators.toml")
+    catalog = load_catalog()  # the sample atlas uses the package catalog
     for year in (2022, 2023):
         geo = heusden / f"layers/cbs/cbs_buurten_{year}_GM0797.geojson"
         kern = heusden / f"layers/kerncijfers/kerncijfers_{year}_GM0797.csv"
@@ -408,7 +408,7 @@ def test_read_statline_knows_every_year_from_the_service_table(net, monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    catalog = load_catalog(REPO / "layers" / "indicators.toml")
+    catalog = load_catalog()
     with pytest.warns(UserWarning):
         long = read_statline("85618NED", catalog=catalog, municipality="GM0797")
     assert set(long["year"]) == {2023} and long["code"].nunique() == 17

@@ -110,9 +110,9 @@ def _config_gemeente(config: AtlasConfig, gemeente: str | None) -> str:
 
 
 def _raw_config(root: Path) -> dict:
-    import tomllib
+    from geo.files import read_toml
 
-    return tomllib.loads((Path(root) / CONFIG).read_text(encoding="utf-8"))
+    return read_toml(Path(root) / CONFIG, what="atlas configuration")
 
 
 def _target(config: AtlasConfig, pattern: str, year: int) -> Path:
