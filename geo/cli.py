@@ -801,12 +801,14 @@ def init_command(
         help="First wijkindeling: wijken (the CBS wijken) or buurten (one unit per buurt).")]
     = "wijken",
     name: Annotated[str, typer.Option(help="Name of the atlas.")] = None,
+    catalog: Annotated[Path, typer.Option(
+        help="Indicator catalog to copy (default: the wijkatlas catalog).")] = None,
 ) -> None:
     """Start a new atlas for any gemeente: configuration, catalog, CBS data, first version."""
     from geo.fetch import init_atlas
 
     with _FetchBar(2) as bar:
         path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
-                          progress=bar)
+                          catalog=catalog, progress=bar)
     typer.echo(f"atlas for {gemeente.upper()} created in {path}; next: "
                f"wijkatlas --root {path} fetch cbs --years ...; wijkatlas --root {path} build")

@@ -357,6 +357,9 @@ def test_init_refuses_a_folder_with_files_and_leaves_nothing_when_offline(net, t
     (busy / "x.txt").write_text("mine")
     assert cli("init", busy, "--gemeente", "GM0809", "--year", "2013").exit_code == 2
     assert [p.name for p in busy.iterdir()] == ["x.txt"]
+    missing = cli("init", tmp_path / "new", "--gemeente", "GM0809", "--catalog",
+                  tmp_path / "none.toml")
+    assert missing.exit_code == 2 and "indicator catalog not found" in missing.output
     net.failures["pdok.nl"] = requests.ConnectionError("offline")
     result = cli("init", tmp_path / "new", "--gemeente", "GM0809", "--year", "2013")
     assert result.exit_code == 2 and "error: PDOK" in result.output

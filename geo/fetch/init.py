@@ -58,8 +58,8 @@ def _maps_toml(title: str, version: str) -> str:
 
 def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
                indeling: str = "wijken", name: str | None = None,
-               services: Services | None = None, http=None,
-               progress: Callable[[str], None] | None = None) -> Path:
+               catalog: str | Path | None = None, services: Services | None = None,
+               http=None, progress: Callable[[str], None] | None = None) -> Path:
     """Create a new atlas repository for ``gemeente`` in ``folder``.
 
     Parameters
@@ -76,6 +76,8 @@ def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
         one unit per CBS buurt.
     name
         The atlas's name (default ``Wijkatlas <gemeentenaam>``, the name from StatLine).
+    catalog
+        Indicator catalog to copy into the atlas (default: the wijkatlas catalog).
 
     Returns
     -------
@@ -95,22 +97,26 @@ def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise WijkatlasError("the folder exists and is not empty.", file=folder,
                              fix="give a new or empty folder for the new atlas.")
+    catalog = Path(catalog) if catalog is not None else DEFAULT_CATALOG
+    if not catalog.is_file():
+        raise WijkatlasError("indicator catalog not found.", file=catalog,
+                             fix="pass --catalog with the path of an indicators.toml.")
     services = services or load_services()
     year = int(year) if year is not None else max(services.years)
     services[year]  # noqa: B018 - refuses an unknown year before anything is made
     # One transaction (geo.atomic.replace_dir): the atlas is made in a hidden folder next to
     # the target and renamed into place at the end, so a failure leaves nothing behind.
     with atomic.replace_dir(folder, lock=False, what=f"the new atlas {folder}") as tmp:
-        _fill(tmp, gemeente, year, indeling, name, services, http, progress)
+        _fill(tmp, gemeente, year, indeling, name, catalog, services, http, progress)
     return folder
 
 
 def _fill(tmp: Path, gemeente: str, year: int, indeling: str, name: str | None,
-          services: Services, http, progress) -> None:
+          catalog: Path, services: Services, http, progress) -> None:
     """Write the new atlas into the (hidden, new) folder ``tmp``."""
     for sub in ("layers/cbs", "layers/kerncijfers", "boundaries", "maps"):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DEFAULT_CATALOG, tmp / "layers" / "indicators.toml")
+    shutil.copyfile(catalog, tmp / "layers" / "indicators.toml")
     atomic.write_text(tmp / CONFIG, _atlas_toml(name or f"Wijkatlas {gemeente}", gemeente,
                                                 [], services.credit))
     (result,) = fetch_cbs(tmp, [year], gemeente=gemeente, services=services, http=http,
