@@ -579,6 +579,18 @@ def records(
                           (codes[0] if codes else None), name_column=target_name,
                           layer=target_layer)) for i, path in enumerate(target)])
     points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    if points is not None:
+        from geo.records.source import METHODS
+
+        need = [c for c in METHODS[src.location.method] if c not in ("x", "y")]
+        lacking = [c for c in need if c not in points.columns]
+        if lacking:
+            raise WijkatlasError(
+                f"the address points have no column(s) {', '.join(lacking)} (needed to place "
+                f"records by {src.location.method}; columns: "
+                f"{', '.join(map(str, points.columns))}).",
+                file=addresses, fix="give BAG-like address points with postcode, huisnummer, "
+                "toevoeging and bag_id columns.", rule="unknown_column")
     pop = read_population(population, list(targets)) if population is not None else None
     with _bar(True) as bar:
         bar.add_task("records placing and counting", total=None)

@@ -14,6 +14,7 @@ unplaced with its reason.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -52,13 +53,18 @@ def _exact_units(x: np.ndarray, y: np.ndarray, tree: shapely.STRtree, n_units: i
     """Index of the unit each point lies in (or on the boundary of; the first unit in layer
     order wins on a shared boundary), -1 when none."""
     out = np.full(len(x), n_units, dtype=np.int64)
+    polygons = tree.geometries
     for start in range(0, len(x), CHUNK):
-        pts = shapely.points(x[start:start + CHUNK], y[start:start + CHUNK])
-        ok = ~shapely.is_missing(pts) & np.isfinite(x[start:start + CHUNK])
-        idx = np.flatnonzero(ok)
-        point_i, unit_i = tree.query(pts[idx], predicate="intersects")
+        xs, ys = x[start:start + CHUNK], y[start:start + CHUNK]
+        idx = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
+        if len(idx) == 0:
+            continue
+        # a tree of the points queried with each (prepared) polygon: one prepared polygon
+        # tests all points in its box, much faster than one query per point
+        points = shapely.STRtree(shapely.points(xs[idx], ys[idx]))
+        unit_i, point_i = points.query(polygons, predicate="intersects")
         np.minimum.at(out, start + idx[point_i], unit_i)
-        del pts
+        del points
     out[out == n_units] = -1
     return out
 
@@ -94,14 +100,19 @@ def point_units(x: np.ndarray, y: np.ndarray, units: gpd.GeoSeries | np.ndarray)
 
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     span = max(xmax - xmin, ymax - ymin, 1.0)
-    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / MAX_CELLS), span / 60_000, 1.0)
+    # about as many cells as points (at most MAX_CELLS): burning costs what it saves
+    n_cells = min(MAX_CELLS, 16 * len(x))
+    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / n_cells), span / 60_000, 1.0)
     width = int(np.ceil((xmax - xmin) / cell)) + 1
     height = int(np.ceil((ymax - ymin) / cell)) + 1
     transform = Affine(cell, 0.0, xmin, 0.0, -cell, ymax)
     dtype = np.int32
-    burnt = rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=(height, width),
-                      transform=transform, fill=0, dtype=dtype)
-    edges = rasterize(((b, 1) for b in shapely.boundary(geoms)), out_shape=(height, width),
+    # GeoJSON made by GEOS in one call (rasterio would walk the coordinates in Python)
+    polygons = map(json.loads, shapely.to_geojson(geoms))
+    burnt = rasterize(zip(polygons, range(1, len(geoms) + 1), strict=True),
+                      out_shape=(height, width), transform=transform, fill=0, dtype=dtype)
+    lines = map(json.loads, shapely.to_geojson(shapely.boundary(geoms)))
+    edges = rasterize(((b, 1) for b in lines), out_shape=(height, width),
                       transform=transform, fill=0, all_touched=True, dtype=np.uint8)
     ambiguous = binary_dilation(edges.astype(bool), iterations=1)
     del edges

@@ -78,6 +78,14 @@ def read_record_file(path: str | Path) -> pd.DataFrame:
 
 def _numbers(values: pd.Series, what: str, path: Path, rows: np.ndarray) -> np.ndarray:
     """Numbers as written (decimal comma accepted); empty is NaN; anything else refused."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype):
+        number = values.to_numpy(dtype=float, na_value=np.nan)
+        if np.isinf(number).any():
+            i = int(np.flatnonzero(np.isinf(number))[0])
+            raise WijkatlasError(f"{what} is infinite.", file=path, unit=f"row {rows[i]}",
+                                 fix=f"write the {what} as a finite number.")
+        return number
     text = values.astype("string").fillna("").str.strip()
     comma = ~text.str.contains(".", regex=False)
     text = text.where(~comma, text.str.replace(",", ".", regex=False))
@@ -118,6 +126,10 @@ def _check_crs(x: np.ndarray, y: np.ndarray, crs: str, path: Path, rows: np.ndar
     outside = np.zeros(len(x), dtype=bool)
     if bounds is not None and has.any():
         xmin, ymin, xmax, ymax = bounds
+        # the area of use is approximate (onshore); a margin keeps coasts and borders in,
+        # while another CRS (degrees for metres) is still far outside
+        mx, my = 0.1 * (xmax - xmin), 0.1 * (ymax - ymin)
+        xmin, xmax, ymin, ymax = xmin - mx, xmax + mx, ymin - my, ymax + my
         outside = has & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
         if outside.sum() > WRONG_CRS_SHARE * has.sum():
             i = int(np.flatnonzero(outside)[0])
@@ -183,10 +195,14 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
                  else pd.array([pd.NA] * n, dtype="string"))
     status = np.full(n, "ok", dtype=object)
 
-    text = frame[source.date].astype("string").fillna("").str.strip()
-    fmt = source.date_format or "ISO8601"
-    dates = pd.to_datetime(text.where(text != "", None), format=fmt, errors="coerce")
-    bad = dates.isna().to_numpy() & (text != "").to_numpy()
+    column = frame[source.date]
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        dates, bad = column, np.zeros(n, dtype=bool)
+    else:
+        text = _as_text(column)
+        fmt = source.date_format or "ISO8601"
+        dates = pd.to_datetime(text.where(text != "", None), format=fmt, errors="coerce")
+        bad = dates.isna().to_numpy() & (text != "").to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise WijkatlasError(
@@ -243,8 +259,11 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
     for ind in source.counts:
         keep = np.ones(n, dtype=bool)
         for column, values in ind.where.items():
-            cell = frame[column].astype("string").fillna("").str.strip().str.lower()
-            keep &= cell.isin([v.lower() for v in values]).to_numpy()
+            # compare the distinct values once (fast for millions of records)
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+            norm = pd.Series(uniques).astype("string").fillna("").str.strip().str.lower()
+            match = norm.isin([v.lower() for v in values]).to_numpy()
+            keep &= np.where(codes >= 0, match[np.clip(codes, 0, None)], False)
         out[f"in_{ind.code}"] = keep
         if ind.value:
             value = _numbers(frame[ind.value], ind.value, path, rows)
@@ -256,6 +275,14 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
             out[f"value_{ind.code}"] = np.nan_to_num(value, nan=0.0)
     out["status"] = status
     return out
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Text of a column, stripped, empty for missing (distinct values converted once)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques).astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    out = np.where(codes >= 0, text[np.clip(codes, 0, None)] if len(text) else "", "")
+    return pd.Series(out, index=values.index, dtype="string")
 
 
 def _toevoeging(values: pd.Series) -> pd.Series:
