@@ -529,9 +529,11 @@ def reaggregate(
 def records(
     source: Annotated[Path, typer.Option(help="Record source (TOML): location, date, "
                                               "indicators, disclosure.")],
-    target: Annotated[list[Path], typer.Option(help="Units to count in (polygon layer); "
-                                                    "repeat for several versions, which are "
-                                                    "then protected together.")],
+    target: Annotated[list[Path], typer.Option(help="Units to count in: a polygon layer, or "
+                                                    "the id of a version in the register "
+                                                    "(published or draft); repeat for several "
+                                                    "versions, which are then protected "
+                                                    "together.")],
     out: Annotated[Path, typer.Option(help="Long CSV to write (plus <name>.unplaced.csv "
                                            "and <name>.report.csv next to it).")],
     records_file: Annotated[list[Path], typer.Option(
@@ -574,10 +576,19 @@ def records(
     if len(codes) not in (0, 1, len(target)):
         raise WijkatlasError(f"{len(codes)} --target-code for {len(target)} --target.",
                              fix="give one --target-code for all targets or one per target.")
-    targets = write_targets([
-        (path, read_units(path, code_column=codes[i] if len(codes) > 1 else
-                          (codes[0] if codes else None), name_column=target_name,
-                          layer=target_layer)) for i, path in enumerate(target)])
+    layers = []
+    for i, path in enumerate(target):
+        if not path.exists() and (_root() / "boundaries" / str(path)).is_dir():
+            # a version id of the register (published or draft): its units
+            from geo.register import load_version
+
+            units = load_version(_root(), str(path)).units[["code", "name", "geometry"]]
+            layers.append((Path(str(path)), units))
+            continue
+        layers.append((path, read_units(
+            path, code_column=codes[i] if len(codes) > 1 else (codes[0] if codes else None),
+            name_column=target_name, layer=target_layer)))
+    targets = write_targets(layers)
     points = _read_any(addresses, addresses_layer) if addresses is not None else None
     if points is not None:
         from geo.records.source import METHODS
