@@ -8,6 +8,7 @@ from geo.catalog import Catalog, Indicator, load_catalog
 from geo.crosswalk import build_crosswalk, raster_points
 from geo.disclosure import DisclosureRule, protect
 from geo.errors import WijkatlasError
+from geo.fetch import fetch_cbs, init_atlas
 from geo.kerncijfers import check_codes, read_statline, read_values
 from geo.lineage import changed_areas, diff_units
 from geo.reaggregate import CrosswalkMatrix, reaggregate
@@ -38,7 +39,8 @@ __all__ = [
     "build_atlas", "count_records", "load_record_source", "locate_records", "protect",
     "read_records", "records_results",
     "build_crosswalk", "changed_areas", "check_codes", "diff_units", "draft_version",
-    "harmonise", "import_units", "list_versions", "load_cbs_buurten", "load_catalog",
+    "fetch_cbs", "harmonise", "import_units", "init_atlas", "list_versions",
+    "load_cbs_buurten", "load_catalog",
     "load_version", "publish_version", "raster_points", "read_statline", "read_units",
     "read_values", "reaggregate", "reassign_buurten", "repair_geometries", "trend_table",
     "validate_units", "validate_version",
