@@ -600,19 +600,21 @@ def records(
 ) -> None:
     """Count register records (police, Wmo, jobs) per unit and year, with disclosure control."""
     from geo.atomic import write_csv
+    from geo.paths import output_file
     from geo.records import load_record_source, records_results
     from geo.records.cli import read_population, summary_line, write_targets
     from geo.sources import read_units
 
-    src = load_record_source(source)
-    inputs = [p.resolve() for p in [source, *target, *(records_file or []),
-                                    *([addresses] if addresses else []),
-                                    *([population] if population else [])]]
+    inputs = {"--source": source, "--addresses": addresses, "--population": population,
+              **{f"--target {t}": t for t in target if t.exists()},
+              **{f"--records {r}": r for r in (records_file or [])}}
     outs = [out, out.with_suffix(".unplaced.csv"), out.with_suffix(".report.csv")]
     for path in outs:
-        if path.resolve() in inputs:
-            raise WijkatlasError("the output would overwrite an input.", file=path,
-                                 fix="choose another --out.")
+        output_file(path, inputs=inputs, root=_root(), suffix=".csv")
+    src = load_record_source(source)
+    for pattern_file in src.file_paths() if not records_file else []:
+        for path in outs:
+            output_file(path, inputs={"record file": pattern_file}, suffix=".csv")
     codes = list(target_code or [])
     if len(codes) not in (0, 1, len(target)):
         raise WijkatlasError(f"{len(codes)} --target-code for {len(target)} --target.",
