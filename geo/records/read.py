@@ -227,33 +227,39 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
         status[(status == "ok") & none] = "no_location"
         status[(status == "ok") & outside] = "outside_crs"
     elif loc.method in ("pc6", "pc4", "pc6_huisnummer"):
-        pc = frame[cols["postcode"]].astype("string").fillna("").str.upper()
-        pc = pc.str.replace(r"\s+", "", regex=True)
+        pc = per_distinct(frame[cols["postcode"]], normal_postcode)
         empty = (pc == "").to_numpy()
         if loc.method == "pc4":
-            pc = pc.str[:4]
-            valid = pc.str.fullmatch(PC4.pattern).fillna(False).to_numpy()
+            pc = per_distinct(pc, lambda u: u.str[:4])
+            valid = per_distinct(pc, lambda u: u.str.fullmatch(PC4.pattern).fillna(False)
+                                 ).to_numpy(dtype=bool)
         else:
-            valid = pc.str.fullmatch(PC6.pattern).fillna(False).to_numpy()
+            valid = per_distinct(pc, lambda u: u.str.fullmatch(PC6.pattern).fillna(False)
+                                 ).to_numpy(dtype=bool)
         out["postcode"] = pc.to_numpy()
         status[(status == "ok") & empty] = "no_location"
         status[(status == "ok") & ~empty & ~valid] = "bad_postcode"
         if loc.method == "pc6_huisnummer":
-            raw_nr = frame[cols["huisnummer"]].astype("string").fillna("").str.strip()
-            parts = raw_nr.str.extract(r"^(\d+)\s*[-/ ]?\s*(.*)$")
-            number = pd.to_numeric(parts[0], errors="coerce")
-            toev = (frame[cols["toevoeging"]].astype("string").fillna("")
+            raw_nr = frame[cols["huisnummer"]]
+            if pd.api.types.is_integer_dtype(raw_nr.dtype):
+                number = raw_nr.astype("Int64")
+                rest = pd.Series("", index=frame.index, dtype="string")
+            else:
+                number = per_distinct(raw_nr, lambda u: pd.to_numeric(
+                    u.str.strip().str.extract(r"^(\d+)")[0], errors="coerce")).astype("Int64")
+                rest = per_distinct(raw_nr, lambda u: u.str.strip().str.extract(
+                    r"^\d+\s*[-/ ]?\s*(.*)$")[0].fillna("")).astype("string")
+            toev = (per_distinct(frame[cols["toevoeging"]], lambda u: u.str.strip())
                     if "toevoeging" in cols else pd.Series("", index=frame.index))
-            toev = toev.where(toev.str.strip() != "", parts[1].fillna(""))
-            out["huisnummer"] = number.astype("Int64").to_numpy()
-            out["toevoeging"] = _toevoeging(toev).to_numpy()
+            toev = toev.astype("string").fillna("")
+            toev = toev.where(toev != "", rest)
+            out["huisnummer"] = number.to_numpy()
+            out["toevoeging"] = per_distinct(toev, _toevoeging).to_numpy()
             # a postcode without a usable number is still placeable by its postcode
             out["no_number"] = number.isna().to_numpy()
     elif loc.method == "bag":
-        bag = frame[cols["bag_id"]].astype("string").fillna("").str.strip()
-        bag = bag.str.replace(r"\.0$", "", regex=True)
-        digits = bag.str.fullmatch(r"\d{1,16}").fillna(False)
-        out["bag_id"] = bag.where(~digits, bag.str.zfill(16)).to_numpy()
+        bag = per_distinct(frame[cols["bag_id"]], normal_bag_id)
+        out["bag_id"] = bag.to_numpy()
         status[(status == "ok") & (bag == "").to_numpy()] = "no_location"
 
     for ind in source.counts:
@@ -275,6 +281,32 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
             out[f"value_{ind.code}"] = np.nan_to_num(value, nan=0.0)
     out["status"] = status
     return out
+
+
+def per_distinct(values: pd.Series, func) -> pd.Series:
+    """``func`` applied to the distinct values of a column only (as text, missing as ""),
+    mapped back to every row: string work on millions of records costs what the distinct
+    postcodes cost."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").fillna("")
+    done = func(text.reset_index(drop=True))
+    done = pd.Series(np.asarray(done, dtype=object)).reset_index(drop=True)
+    empty = func(pd.Series([""], dtype="string"))
+    filler = np.asarray(empty, dtype=object)[0] if len(empty) else ""
+    lookup = np.append(done.to_numpy(dtype=object), filler)
+    return pd.Series(lookup[np.where(codes >= 0, codes, len(done))], index=values.index)
+
+
+def normal_postcode(values: pd.Series) -> pd.Series:
+    """``5251 eb`` -> ``5251EB``."""
+    return values.str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def normal_bag_id(values: pd.Series) -> pd.Series:
+    """A BAG id as 16 digits (leading zeros restored; ``.0`` of a spreadsheet removed)."""
+    bag = values.str.strip().str.replace(r"\.0$", "", regex=True)
+    digits = bag.str.fullmatch(r"\d{1,16}").fillna(False)
+    return bag.where(~digits, bag.str.zfill(16))
 
 
 def _as_text(values: pd.Series) -> pd.Series:
