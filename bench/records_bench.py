@@ -147,7 +147,7 @@ def worker(tool: str, case: str, n: int, units_n: int, out: Path) -> None:
     mem = _memory()
     got = got.reset_index()
     got.columns = ["unit_code", "year", "kind", "value"]
-    got.to_pickle(out.with_suffix(".pkl"))
+    got.to_csv(out.with_suffix(".csv"), index=False)
     out.write_text(json.dumps({"seconds": elapsed, "loaded": loaded, "peak": mem["VmHWM"]}))
 
 
@@ -157,7 +157,7 @@ def _spawn(tool: str, case: str, n: int, units_n: int, tmp: Path, run: int) -> d
                     "--n", str(n), "--units", str(units_n), "--result", str(out)],
                    check=True, cwd=ROOT)
     figures = json.loads(out.read_text())
-    figures["counts"] = pd.read_pickle(out.with_suffix(".pkl"))
+    figures["counts"] = pd.read_csv(out.with_suffix(".csv"), dtype={"unit_code": str})
     return figures
 
 
