@@ -163,6 +163,9 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     out_dir = Path(out_dir)
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
     export_tables(results, trends, catalog, out_dir / "exports")
+    from geo.publish.exports import write_trend_exports
+
+    write_trend_exports(path, out_dir / "exports")
     return path
 
 
@@ -190,21 +193,13 @@ def _map_classes(results, indicators, maps_dir: Path) -> pd.DataFrame | None:
 
 def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalog: Catalog,
                   out_dir: Path) -> list[Path]:
-    """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
-    per theme)."""
+    """CSV of the long results and per version the plain trend table; the planner's Excel and
+    Dutch CSV are made from the atlas by :func:`geo.publish.exports.write_trend_exports`."""
     from geo.atomic import write_csv
 
     written = [write_csv(results, out_dir / "results.csv")]
     for vid, trend in trends.items():
         written.append(write_csv(trend, out_dir / f"trend_{vid}.csv"))
-        xlsx = out_dir / f"trend_{vid}.xlsx"
-        tmp = xlsx.with_name(f".{xlsx.name}.tmp")
-        themes = {c: catalog[c].theme for c in catalog.indicators}
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for theme, group in trend.groupby(trend["variable"].map(themes), sort=False):
-                group.to_excel(writer, sheet_name=theme[:31], index=False)
-        tmp.replace(xlsx)
-        written.append(xlsx)
     return written
 
 

@@ -307,6 +307,9 @@ def versions_publish(version_id: str) -> None:
 def build(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("build"),
     maps: Annotated[bool, typer.Option(help="Also render the web maps.")] = True,
+    publications: Annotated[bool, typer.Option(
+        "--publications/--no-publications",
+        help="Also write the wijkprofiel pages and the book.")] = True,
 ) -> None:
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
@@ -315,6 +318,45 @@ def build(
     typer.echo(f"atlas written: {path}")
     if maps:
         _render_maps(path, out / "maps")
+    if publications:
+        _publish(path, out, book=True)
+
+
+def _publish(atlas: Path, out: Path, *, book: bool, version: str | None = None,
+             edition: int | None = None) -> None:
+    from geo.publish import build_book, build_profiles, load_edition
+    from geo.publish.model import versions_of
+
+    ids = [version] if version else versions_of(atlas)
+    editions = {v: load_edition(atlas, v, edition) for v in ids}
+    pages = build_profiles(atlas, out / "profiles", versions=ids, editions=editions,
+                           book="book" if book else None)
+    typer.echo(f"profiles written: {len(pages)} pages in {out / 'profiles'}")
+    if book:
+        with _bar(sys.stderr.isatty()) as bar:
+            task = bar.add_task("printing the book", total=None)
+            pdfs = build_book(atlas, out / "book", versions=ids, editions=editions,
+                              progress=lambda done, total: bar.update(
+                                  task, completed=done, total=total))
+        typer.echo(f"book written: {len(pdfs)} PDFs in {out / 'book'}")
+
+
+@app.command()
+@guarded
+def publish(
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+    out: Annotated[Path, typer.Option(help="Build folder (profiles/ and book/ go in it).")]
+    = Path("build"),
+    version: Annotated[str | None, typer.Option(help="Only this version.")] = None,
+    edition: Annotated[int | None, typer.Option(help="Last year shown (default: latest).")]
+    = None,
+    book: Annotated[bool, typer.Option(help="Also print the book (PDF).")] = True,
+) -> None:
+    """Write the wijkprofiel pages and the book (PDF) from an atlas GeoPackage."""
+    if not atlas.exists():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    _publish(atlas, out, book=book, version=version, edition=edition)
 
 
 def _render_maps(atlas: Path, out: Path) -> None:

@@ -154,7 +154,9 @@
         "</div>" + chart(I, j) +
         "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
-        "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div></div>";
+        "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>" +
+        (D.units.profile ? "<p class=\"wa-profile\"><a href=\"" + esc(encodeURI(D.units.profile[j])) +
+          "\">Wijkprofiel " + esc(D.units.name[j]) + "</a></p>" : "") + "</div>";
     }
 
     group.bindTooltip(tooltip, { sticky: true, className: "wa-tooltip" });
