@@ -28,6 +28,7 @@ from jinja2 import Template
 from geo.errors import WijkatlasError
 from geo.maps.assets import head_html
 from geo.maps.data import atlas_payload, boundaries_payload
+from geo.maps.html import finish_page
 from geo.maps.specs import MapSpec, read_specs
 
 PDOK_GRIJS = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
@@ -70,7 +71,8 @@ class _PageScript(MacroElement):
 
 def _base_map(title: str, prefer_canvas: bool, script: str) -> tuple[folium.Map, str, str]:
     """A folium map without CDN assets, with 'no basemap' and the two online basemaps."""
-    m = folium.Map(location=[51.7, 5.2], zoom_start=12, tiles=None, control_scale=True,
+    # The scale is added by common.js: metric only (folium's adds miles and feet).
+    m = folium.Map(location=[51.7, 5.2], zoom_start=12, tiles=None, control_scale=False,
                    prefer_canvas=prefer_canvas)
     m._id = "wijkatlas"
     m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
@@ -110,7 +112,7 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     others = [p for p in pages if p["file"] != spec.file]
     m.add_child(_PageScript(function, payload, none, online, others))
     text = m.get_root().render()
-    return text.replace("<html>", '<html lang="nl">', 1)
+    return finish_page(text, label=html.escape(f"Kaart: {spec.title}"))
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -275,6 +275,7 @@
     api.tooltipOf = function (code) { return tooltip(layers[D.units.code.indexOf(code)]); };
 
     redraw();
+    C.localise(map);
     C.chooseBasemap(map, basemaps.none, basemaps.online);
     C.markReady(api);
     return api;

@@ -70,6 +70,7 @@
       return div;
     };
     legend.addTo(map);
+    C.localise(map);
     C.chooseBasemap(map, basemaps.none, basemaps.online);
     C.markReady(api);
     return api;
