@@ -504,8 +504,12 @@ def locator_paths(units: gpd.GeoDataFrame, size: float = 300.0) -> dict:
     minx, miny, maxx, maxy = units.total_bounds
     scale = size / max(maxx - minx, 1.0)
     height = (maxy - miny) * scale
-    _, coords, (ring_off, poly_off, unit_off) = shapely.to_ragged_array(
-        shapely.force_2d(geoms))
+    _, coords, offsets = shapely.to_ragged_array(shapely.force_2d(geoms))
+    if len(offsets) == 2:  # Polygons only: one polygon per unit
+        ring_off, poly_off = offsets
+        unit_off = np.arange(len(geoms) + 1)
+    else:
+        ring_off, poly_off, unit_off = offsets
     xs = np.round((coords[:, 0] - minx) * scale, 1)
     ys = np.round((maxy - coords[:, 1]) * scale, 1)
     pts = np.char.add(np.char.add(xs.astype(str), " "), ys.astype(str))

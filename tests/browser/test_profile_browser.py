@@ -34,6 +34,16 @@ def site(atlas_dir, tmp_path_factory):
             "profiles": {p.stem: p for p in pages}}
 
 
+def unit_point(page, gpkg: Path, code: str, version: str = "2020") -> tuple[float, float]:
+    """Page pixel of a point inside unit ``code``."""
+    units = pyogrio.read_dataframe(gpkg, layer=f"wijkindeling_{version}").to_crs("EPSG:4326")
+    point = units.loc[units["code"] == code].geometry.representative_point().iloc[0]
+    return tuple(page.evaluate("""([lat, lng]) => { const m = window.wijkatlas.map;
+        const p = m.latLngToContainerPoint([lat, lng]);
+        const r = m.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }""", [point.y, point.x]))
+
+
 class Tab:
     """One offline page with its console and JavaScript errors recorded."""
 
@@ -105,14 +115,7 @@ def test_every_profile_opens_offline_with_all_themes_and_indicators(site, tab):
 def test_map_popup_leads_to_the_profile(site, tab):
     t = tab(site["index"].as_uri(), ready=True)
     page = t.page
-    units = pyogrio.read_dataframe(site["gpkg"], layer="wijkindeling_2020").to_crs("EPSG:4326")
-    point = units.loc[units["code"] == "W02"].geometry.representative_point().iloc[0]
-    x, y = page.evaluate("""([lat, lng]) => { const m = window.wijkatlas.map;
-        const p = m.latLngToContainerPoint([lat, lng]);
-        const r = m.getContainer().getBoundingClientRect();
-        return [r.left + p.x, r.top + p.y]; }""",
-                         [point.y, point.x])
-    page.mouse.click(x, y)
+    page.mouse.click(*unit_point(page, site["gpkg"], "W02"))
     link = page.locator(".leaflet-popup a", has_text="Wijkprofiel")
     link.click()
     page.wait_for_load_state()
@@ -131,8 +134,7 @@ def test_accessibility_and_screenshots(site, tab, which):
         t.shot(f"{which}-{size_name}")
         assert t.axe() == [], f"{which} at {size_name}"
         if which == "index":  # with a popup open as well
-            t.page.evaluate("""() => { const l = window.wijkatlas.layers[1];
-                l.openPopup(l.getCenter()); }""")
+            t.page.mouse.click(*unit_point(t.page, site["gpkg"], "W02"))
             t.page.wait_for_selector(".leaflet-popup")
             t.shot(f"{which}-{size_name}-popup")
             assert t.axe() == [], f"{which} with popup at {size_name}"
