@@ -25,6 +25,7 @@ from geo.publish.exports import sheet_names  # noqa: E402
 from geo.publish.model import safe_file_stem  # noqa: E402
 
 JINJA_NAME = "{{ 7 * 7 }}{% if true %}x{% endif %}"
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","klik")'
 
 # Survey and register indicators as the survey and records sources will write them.
 EXTRA_INDICATORS = pd.DataFrame([
@@ -82,6 +83,7 @@ def fixture_atlas(tmp_path_factory):
         maps_fixture.INDICATORS = saved
     units = tables["units"]["2020"].copy()
     units.loc[units["code"] == "W11", "name"] = JINJA_NAME
+    units.loc[units["code"] == "W12", "name"] = FORMULA_NAME
     pyogrio.write_dataframe(units, gpkg, layer="wijkindeling_2020", driver="GPKG",
                             promote_to_multi=True)
     return gpkg
@@ -214,7 +216,12 @@ def test_planner_exports(fixture_atlas, tmp_path):
     suppressed = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "W03"
                       and r[2].value == "Percentage inwoners 65 jaar en ouder")
     assert suppressed[header.index("2018")].value == "geheim"
-    # a name that looks like a formula stays text
+    # a name that looks like a formula stays text: a quote-prefixed text cell in Excel, an
+    # apostrophe in the CSV
+    cell = next(r[1] for r in ws.iter_rows(min_row=2) if r[0].value == "W12")
+    assert cell.value == FORMULA_NAME and cell.data_type == "s" and cell.quotePrefix
+    text = (tmp_path / "trend_2020_nl.csv").read_text(encoding="utf-8-sig")
+    assert ";'=HYPERLINK(" in text and ";=HYPERLINK(" not in text
     evil = pd.read_csv(tmp_path / "trend_2020_nl.csv", sep=";", decimal=",",
                        encoding="utf-8-sig", dtype=str)
     assert (tmp_path / "trend_2020_nl.csv").read_bytes().startswith(b"\xef\xbb\xbf")

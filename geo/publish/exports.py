@@ -16,7 +16,8 @@ version, next to the plain machine-readable ``trend_<version>.csv``:
 
 A cell without a value says why: "geheim", "< 5", "te weinig respons", "afgeschermd",
 "geen gegevens", or "geen meting" when no wijk has a figure that year (e.g. no survey then).
-Text cells never start a formula (``=``, ``+``, ``-``, ``@`` are quoted).
+Text cells never start a formula (:mod:`geo.untrusted`: quote prefix in Excel, an
+apostrophe in CSV).
 """
 
 from __future__ import annotations
@@ -41,18 +42,23 @@ from geo.publish.model import (
     versions_of,
 )
 from geo.units import STATUS_LABELS
+from geo.untrusted import csv_safe_text, excel_safe_workbook, strip_control
 
 NO_MEASUREMENT = "geen meting"
 SHEET_MAX = 31
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell_text(text: str) -> str:
-    """Text that a spreadsheet shows as text: a leading ``= + - @`` or control character is
-    quoted with an apostrophe so it never becomes a formula."""
-    text = str(text)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A CSV text cell that a spreadsheet shows as text (:func:`geo.untrusted.csv_safe_text`:
+    no control characters, an apostrophe before a leading ``= + - @``)."""
+    return csv_safe_text(str(text))
+
+
+def _xlsx_text(text: str) -> str:
+    """An Excel text cell without control characters; formula starts are neutralised for the
+    whole workbook by :func:`geo.untrusted.excel_safe_workbook` (quote prefix)."""
+    return strip_control(str(text))
 
 
 def sheet_names(themes: Iterable[str]) -> dict[str, str]:
@@ -173,14 +179,14 @@ def _workbook(table: pd.DataFrame, years: list[int], version_name: str, meta: di
         ("Blad", bold),
     ]
     for text, font in lines:
-        info.append([text])
+        info.append([_xlsx_text(text)])
         if font:
             info.cell(row=info.max_row, column=1).font = font
     info.cell(row=info.max_row, column=2, value="Thema").font = bold
     for theme, sheet in names.items():
-        info.append([sheet, theme])
+        info.append([_xlsx_text(sheet), _xlsx_text(theme)])
     info.append([])
-    info.append([safe_cell_text(meta["credit"])])
+    info.append([_xlsx_text(meta["credit"])])
     info.column_dimensions["A"].width = 40
     info.column_dimensions["B"].width = 40
 
@@ -201,7 +207,7 @@ def _workbook(table: pd.DataFrame, years: list[int], version_name: str, meta: di
             dec = int(rec["decimals"])
             fmt = "#,##0" if dec == 0 else "#,##0." + "0" * dec
             values = [rec[c] for c in out_cols]
-            ws.append([safe_cell_text(v) if isinstance(v, str) else
+            ws.append([_xlsx_text(v) if isinstance(v, str) else
                        (None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
                        for v in values])
             r = ws.max_row
@@ -226,6 +232,7 @@ def _workbook(table: pd.DataFrame, years: list[int], version_name: str, meta: di
         ws.oddHeader.center.text = theme
     wb.properties.title = f"{meta['name']}: trendtabellen {version_name}"
     wb.properties.creator = "wijkatlas"
+    excel_safe_workbook(wb)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
