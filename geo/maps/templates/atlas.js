@@ -24,15 +24,6 @@
   var SIG = { u: "significant gestegen", d: "significant gedaald",
     g: "geen significante verandering" };
 
-  /** "Label (unit)", without repeating a unit the label already names. */
-  function labelUnit(I) {
-    var unit = String(I.unit || "");
-    if (!unit || String(I.label).toLowerCase().indexOf(unit.toLowerCase()) >= 0) {
-      return esc(I.label);
-    }
-    return esc(I.label) + " (" + esc(unit) + ")";
-  }
-
   /** A class label; "77 - 77" (a class of one value) reads "77". */
   function classLabel(label) {
     var m = /^(.+?) - (.+)$/.exec(String(label));
@@ -289,7 +280,7 @@
     function popup(layer) {
       var j = layer.unitIndex, I = ind();
       return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
-        labelUnit(I) + ", " + years[0] + "–" + years[years.length - 1] +
+        esc(I.title) + ", " + years[0] + "–" + years[years.length - 1] +
         "</div>" + chart(I, j) +
         "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
@@ -388,7 +379,7 @@
         counts[key] = (counts[key] || 0) + 1;
         if (k.status === "p") { counts.p = (counts.p || 0) + 1; }
       }
-      var html = "<div class=\"wa-legend-title\">" + labelUnit(I) + ", " +
+      var html = "<div class=\"wa-legend-title\">" + esc(I.title) + ", " +
         "<span class=\"wa-legend-year\">" + years[state.year] + "</span></div><table>";
       I.classes.forEach(function (cl, k) {
         html += "<tr data-colour=\"" + esc(cl.colour) + "\" data-count=\"" + (counts["c" + k] || 0) +
