@@ -18,6 +18,7 @@ import pyogrio
 from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
+from geo.levels import level_layers, level_lookup_table, load_levels, with_levels
 from geo.lineage import changed_areas
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
@@ -119,6 +120,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                              fix="check the buurten and kerncijfers patterns.")
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    level_rows = []
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
         for vid in config.versions:
@@ -139,9 +141,14 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                 "n_units": len(units)})
             results, crosswalks = harmonise(inputs, units, catalog, version=vid,
                                             progress=bar.step)
+            trends[vid] = trend_table(results, catalog)
+            levels = load_levels(config.root, vid, units["code"])
+            results = with_levels(results, inputs, crosswalks, units, levels, catalog,
+                                  version=vid)
+            layers.update(level_layers(units, levels))
+            level_rows.append(level_lookup_table(units, levels))
             all_results.append(results)
             all_crosswalks.append(crosswalks)
-            trends[vid] = trend_table(results, catalog)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
@@ -153,16 +160,21 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     layers["indicators"] = indicators
     layers["results"] = results
     layers["crosswalks"] = pd.concat(all_crosswalks, ignore_index=True)
+    layers["levels"] = pd.concat(level_rows, ignore_index=True)
     for vid, trend in trends.items():
         layers[f"trend_{vid}"] = trend
     layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
                                      "synthetic": int(config.synthetic)}])
-    classes = _map_classes(results, indicators, config.root / "maps")
+    classes = _map_classes(results[results["level"] == "wijk"], indicators,
+                           config.root / "maps")
     if classes is not None:
         layers["map_classes"] = classes
     out_dir = Path(out_dir)
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
     export_tables(results, trends, catalog, out_dir / "exports")
+    from geo.publish.opendata import publish_levels
+
+    publish_levels(path, out_dir)  # incijfers export per version, open data per level
     return path
 
 

@@ -17,6 +17,9 @@ app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS da
 versions_app = typer.Typer(help="The boundary register: versions of the wijkindeling.",
                            no_args_is_help=True)
 app.add_typer(versions_app, name="versions")
+export_app = typer.Typer(help="Exports of the atlas for other platforms (incijfers / Swing).",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 STATE = {"root": Path(os.environ.get("WIJKATLAS_ROOT", "."))}
 
@@ -429,3 +432,38 @@ def reaggregate(
     if cw.attrs["unallocated"]:
         typer.echo(f"warning: source units outside every target (not allocated): "
                    f"{', '.join(cw.attrs['unallocated'])}", err=True)
+
+
+# --- export: incijfers (Swing) ------------------------------------------------------------------
+
+@export_app.command("incijfers")
+@guarded
+def export_incijfers(
+    version: Annotated[str, typer.Option(help="Boundary version, e.g. 2020.")],
+    out: Annotated[Path, typer.Option(help="Folder for data.csv and metadata.csv.")],
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+) -> None:
+    """Write the incijfers (Swing bulk upload) data and metadata files of one version."""
+    from geo.publish.incijfers import write_incijfers
+
+    if not atlas.is_file():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    data, meta = write_incijfers(atlas, version, out)
+    typer.echo(f"incijfers export of version {version} written: {data}, {meta}")
+
+
+@export_app.command("check")
+@guarded
+def export_check(
+    folder: Annotated[Path, typer.Argument(help="Folder with data.csv and metadata.csv.")],
+) -> None:
+    """Check an incijfers export against Swing's rules. Exit 0 valid, 1 problems, 2 unreadable."""
+    from geo.publish.incijfers import check_export
+
+    problems = check_export(folder)
+    for line in problems:
+        typer.echo(f"error: {line}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: the export follows the incijfers rules.")

@@ -36,6 +36,7 @@ from geo.validate import Issue, ValidationReport, validate_units
 
 META_FILE = "version.toml"
 UNITS_FILE = "units.geojson"
+LEVELS_FILE = "levels.toml"  # area levels (geo.levels), not part of the checksum
 UNIT_FIELDS = ("code", "name", "definition", "buurten_year", "buurten", "lineage", "parents")
 
 
@@ -169,6 +170,8 @@ def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Pat
     try:
         (tmp / META_FILE).write_text(text, encoding="utf-8")
         (tmp / UNITS_FILE).write_text(geojson, encoding="utf-8")
+        if (folder / LEVELS_FILE).exists():  # the area levels declared on top stay
+            shutil.copy2(folder / LEVELS_FILE, tmp / LEVELS_FILE)
         old = None
         if folder.exists():
             old = base / f".{meta['id']}-old-{os.getpid()}"

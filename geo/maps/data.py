@@ -234,6 +234,8 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                                         "lower", "upper", "status", "interpolated_share"])
     res["version"] = res["version"].astype(str)
     res = res[res["version"] == spec.version]
+    if "level" in res:  # the wijk level; higher levels (geo.levels) have their own units
+        res = res[res["level"].fillna("wijk").astype(str) == "wijk"]
     if spec.from_year is not None:
         res = res[res["year"] >= spec.from_year]
     if spec.to_year is not None:
