@@ -18,7 +18,13 @@ import pyogrio
 from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
-from geo.levels import level_layers, level_lookup_table, load_levels, with_levels
+from geo.levels import (
+    level_classes_table,
+    level_layers,
+    level_lookup_table,
+    load_levels,
+    with_levels,
+)
 from geo.lineage import changed_areas
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
@@ -169,6 +175,9 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                            config.root / "maps")
     if classes is not None:
         layers["map_classes"] = classes
+        level_classes = level_classes_table(results, indicators, config.root / "maps")
+        if len(level_classes):
+            layers["level_classes"] = level_classes
     out_dir = Path(out_dir)
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
     export_tables(results, trends, catalog, out_dir / "exports")

@@ -41,6 +41,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.catalog import Catalog
 from geo.errors import WijkatlasError
@@ -56,9 +57,9 @@ GEOLEVEL = re.compile(r"[a-z0-9_]{1,50}")
 WHOLE = 1.0 - 1e-9
 
 __all__ = [
-    "BASE_LEVEL", "LEVELS_FILE", "Level", "Levels", "compose_crosswalk", "level_layers",
-    "level_lookup_table", "level_results", "load_levels", "ratio_parts", "read_levels",
-    "with_levels",
+    "BASE_LEVEL", "LEVELS_FILE", "Level", "Levels", "compose_crosswalk", "level_classes_table",
+    "level_layers", "level_lookup_table", "level_results", "load_levels", "ratio_parts",
+    "read_levels", "with_levels",
 ]
 
 
@@ -472,9 +473,18 @@ def level_layers(units: gpd.GeoDataFrame, levels: Levels) -> dict[str, gpd.GeoDa
             "wijken": members["wijken"].reindex(order).to_numpy(),
             "n_wijken": members["n_wijken"].reindex(order).to_numpy(),
             "area_ha": members["area_ha"].reindex(order).to_numpy(),
-        }, geometry=shapes.geometry.reindex(order).values, crs=units.crs)
+        }, geometry=_multi(shapes.geometry.reindex(order).values), crs=units.crs)
         out[f"level_{level.id}_{levels.version}"] = layer
     return out
+
+
+def _multi(geoms) -> np.ndarray:
+    """Every geometry as a MultiPolygon (one geometry type per layer, as QGIS expects), with
+    the slits that generalised wijk boundaries leave inside a union closed (under 1 m)."""
+    geoms = shapely.buffer(shapely.buffer(np.asarray(geoms), 0.5, join_style="mitre"), -0.5,
+                           join_style="mitre")
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    return shapely.multipolygons(parts, indices=index)
 
 
 def level_lookup_table(units: gpd.GeoDataFrame, levels: Levels) -> pd.DataFrame:
@@ -493,3 +503,22 @@ def level_lookup_table(units: gpd.GeoDataFrame, levels: Levels) -> pd.DataFrame:
             "geolevel": level.geolevel, "wijk_code": codes, "wijk_name": names,
             "area_code": area.to_numpy(), "area_name": area.map(level.names()).to_numpy()}))
     return pd.concat(frames, ignore_index=True)
+
+
+def level_classes_table(results: pd.DataFrame, indicators: pd.DataFrame,
+                        maps_dir: Path) -> pd.DataFrame:
+    """Map classes of every higher level (``level_classes``: the ``map_classes`` columns plus
+    ``level``), computed like the wijk classes over all years of a version, so a kern map's
+    colours compare kernen with kernen and stay comparable over time."""
+    from geo.maps.classes import map_classes_table
+
+    frames = []
+    higher = results[results["level"].fillna(BASE_LEVEL) != BASE_LEVEL]
+    for level, rows in higher.groupby("level", sort=False):
+        table = map_classes_table(rows, indicators, maps_dir)
+        if len(table):
+            frames.append(table.assign(level=level))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["level", *[c for c in out.columns if c != "level"]]]

@@ -113,7 +113,7 @@
       var W = 260, H = 120, L0 = 44, R0 = 8, T0 = 8, B0 = 22;
       var own = I.v.map(function (row) { return row[j]; });
       var avg = I.avg, all = own.concat(avg).filter(function (v) { return v !== null; });
-      if (!all.length) { return "<p>Geen gegevens voor deze wijk.</p>"; }
+      if (!all.length) { return "<p>Geen gegevens voor " + esc(D.unitThis || "deze wijk") + ".</p>"; }
       var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
       if (hi === lo) { hi = lo + 1; }
       function X(y) { return L0 + (years.length === 1 ? 0.5 : y / (years.length - 1)) * (W - L0 - R0); }
@@ -152,7 +152,8 @@
       return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
         esc(I.label) + " (" + esc(I.unit) + "), " + years[0] + "–" + years[years.length - 1] +
         "</div>" + chart(I, j) +
-        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
+        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> " +
+        esc(D.unitNoun || "wijk") + " " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
         "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div></div>";
     }
@@ -206,8 +207,10 @@
       L.DomEvent.disableScrollPropagation(legendDiv);
       return legendDiv;
     };
-    C.titleControl(map, D.title, /wijken/.test(D.versionName) ? D.versionName :
-      D.versionName + " · " + fmt(D.units.code.length, 0) + " wijken", basemaps.pages);
+    var noun = D.unitsNoun || "wijken";
+    C.titleControl(map, D.title, noun === "wijken" && /wijken/.test(D.versionName) ?
+      D.versionName : D.versionName + " · " + fmt(D.units.code.length, 0) + " " + noun,
+      basemaps.pages);
     panel.addTo(map);
     legend.addTo(map);
 
@@ -236,7 +239,8 @@
             "</td><td class=\"wa-count\">" + counts[e[0]] + "</td></tr>";
         }
       });
-      html += "</table><div class=\"wa-legend-note\">aantal wijken per klasse</div>";
+      html += "</table><div class=\"wa-legend-note\">aantal " + esc(D.unitsNoun || "wijken") +
+        " per klasse</div>";
       legendDiv.innerHTML = html;
     }
 
