@@ -20,6 +20,9 @@ app.add_typer(versions_app, name="versions")
 export_app = typer.Typer(help="Exports of the atlas for other platforms (incijfers / Swing).",
                          no_args_is_help=True)
 app.add_typer(export_app, name="export")
+fetch_app = typer.Typer(help="Download CBS data into this atlas (PDOK geometry, StatLine "
+                             "Kerncijfers).", no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
 
 STATE = {"root": Path(os.environ.get("WIJKATLAS_ROOT", "."))}
 
@@ -65,6 +68,9 @@ def validate(
     code_column: Annotated[str, typer.Option(help="Column with the unit code.")] = None,
     name_column: Annotated[str, typer.Option(help="Column with the unit name.")] = None,
     gemeente: Annotated[Path, typer.Option(help="Polygon(s) the units must cover.")] = None,
+    outline_tolerance_m: Annotated[float, typer.Option(
+        help="With --gemeente: tolerate generalisation differences up to this many metres "
+             "between the units and the outline.")] = 1.0,
     tolerance_ha: Annotated[float, typer.Option(help="Overlaps/gaps up to this are slivers.")]
     = 0.01,
     repair: Annotated[Path, typer.Option(help="Write a repaired copy (GeoPackage) here.")]
@@ -95,7 +101,9 @@ def validate(
     if gemeente is not None:
         reference = shapely.union_all(_read_any(gemeente).geometry.values)
     report = validate_units(units, source=str(file), reference=reference,
-                            tolerance_ha=tolerance_ha)
+                            tolerance_ha=tolerance_ha,
+                            reference_name=str(gemeente) if gemeente is not None else None,
+                            reference_tolerance_m=outline_tolerance_m)
     typer.echo(report.to_json() if as_json else report.to_text())
     raise typer.Exit(0 if report.valid else 1)
 
@@ -135,31 +143,46 @@ def versions_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     from geo.register import list_versions
 
     metas = list_versions(_root())
+    broken = [m for m in metas if not m.get("intact", True)]
     if as_json:
         typer.echo(json.dumps([{k: m.get(k) for k in ("id", "name", "valid_from", "status",
-                                                       "parent", "checksum")} for m in metas],
-                              ensure_ascii=False, indent=2))
-        return
-    for m in metas:
-        typer.echo(f"{m['id']:<10} {m['status']:<10} {m['valid_from']:<11} "
-                   f"parent={m.get('parent') or '-':<8} {m['name']}")
+                                                       "parent", "checksum", "intact", "fix")}
+                               for m in metas], ensure_ascii=False, indent=2))
+    else:
+        for m in metas:
+            status = m["status"] if m.get("intact", True) else "CHANGED ON DISK"
+            typer.echo(f"{m['id']:<10} {status:<16} {m.get('valid_from', ''):<11} "
+                       f"parent={m.get('parent') or '-':<8} {m.get('name', '')}")
+    for m in broken:
+        typer.echo(f"error: boundaries/{m['id']}: published version {m['id']} was changed on "
+                   f"disk (checksum mismatch). Fix: {m['fix']}", err=True)
+    if broken:
+        raise typer.Exit(1)
 
 
 @versions_app.command("show")
 @guarded
 def versions_show(version_id: str) -> None:
     """Show one version: metadata and units with their lineage."""
-    from geo.register import load_version
+    from geo.lineage import describe, diff_units
+    from geo.register import load_version, version_outline
 
     v = load_version(_root(), version_id)
     for key in ("id", "name", "valid_from", "status", "parent", "checksum", "description"):
         typer.echo(f"{key:<11} {v.meta.get(key, '')}")
+    _, outline = version_outline(_root(), v)
+    typer.echo(f"{'outline':<11} {outline or 'none (coverage checked against the parent)'}")
     typer.echo("")
+    lineage = {}
+    if v.meta.get("parent"):
+        diff = diff_units(load_version(_root(), v.meta["parent"]).units, v.units)
+        lineage = {row["code"]: describe(row) for _, row in diff.iterrows()
+                   if row["change"] != "removed"}
+        typer.echo(f"units and their lineage from version {v.meta['parent']}:")
     for row in v.units.itertuples(index=False):
         area = row.geometry.area / 10_000
-        parents = ",".join(row.parents)
-        typer.echo(f"{row.code:<6} {row.name:<24} {area:9.1f} ha  {row.definition:<8} "
-                   f"{row.lineage}{' ' + parents if parents else ''}")
+        text = lineage.get(row.code, row.lineage)
+        typer.echo(f"{row.code:<6} {row.name:<24} {area:9.1f} ha  {row.definition:<8} {text}")
 
 
 @versions_app.command("validate")
@@ -195,24 +218,31 @@ def versions_diff(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compare two versions per unit: unchanged, reshaped, split, merged, new, removed."""
-    from geo.lineage import changed_areas, diff_units
+    from geo.lineage import changed_areas, describe, diff_text, diff_units
 
     a = _units_for(old, code_column, name_column)
     b = _units_for(new, code_column, name_column)
     table = diff_units(a, b)
     summary = table["change"].value_counts().to_dict()
+    pieces = None
     if changes is not None:
-        _write_layer(changed_areas(a, b), changes, "changes")
+        pieces = changed_areas(a, b)
+        _write_layer(pieces, changes, "changes")
     if as_json:
         units = json.loads(table.to_json(orient="records"))
-        typer.echo(json.dumps({"old": old, "new": new, "units": units, "summary": summary},
-                              ensure_ascii=False, indent=2))
+        for unit, (_, row) in zip(units, table.iterrows(), strict=True):
+            unit["text"] = describe(row)
+        written = None if pieces is None else {
+            "file": str(changes), "layer": "changes", "pieces": len(pieces),
+            "area_ha": float(pieces["area_ha"].sum())}
+        typer.echo(json.dumps({"old": old, "new": new, "units": units, "summary": summary,
+                               "changes_written": written}, ensure_ascii=False, indent=2))
         return
-    for row in table.itertuples(index=False):
-        parents = f" from {','.join(row.parents)}" if row.change not in ("unchanged",) else ""
-        typer.echo(f"{row.code:<6} {row.name:<24} {row.change:<10} moved "
-                   f"{row.area_moved_ha:8.1f} ha{parents}")
-    typer.echo(", ".join(f"{n} {c}" for c, n in summary.items()))
+    for line in diff_text(table, old, new):
+        typer.echo(line)
+    if pieces is not None:
+        typer.echo(f"{len(pieces)} moved piece(s), {pieces['area_ha'].sum():,.1f} ha, written to "
+                   f"{changes} (layer changes)")
 
 
 @versions_app.command("draft")
@@ -228,7 +258,59 @@ def versions_draft(
     from geo.register import draft_version
 
     v = draft_version(_root(), new_id, parent, name=name, valid_from=valid_from)
-    typer.echo(f"draft {v.id} created in {v.path} ({len(v.units)} units from {parent})")
+    typer.echo(f"draft {v.id} created in {v.path} ({len(v.units)} units from {parent}, "
+               f"valid from {v.meta['valid_from']})")
+
+
+@versions_app.command("rename")
+@guarded
+def versions_rename(
+    version_id: str, new_id: str,
+    name: Annotated[str, typer.Option(help="Also give the draft this name.")] = None,
+) -> None:
+    """Give a draft another id (and optionally another name)."""
+    from geo.register import rename_draft
+
+    v = rename_draft(_root(), version_id, new_id, name=name)
+    typer.echo(f"draft {version_id} is now {v.id} ({v.meta['name']}) in {v.path}")
+
+
+@versions_app.command("redate")
+@guarded
+def versions_redate(version_id: str, valid_from: Annotated[str, typer.Argument(
+        help="Date from which the draft applies (YYYY-MM-DD).")]) -> None:
+    """Change the date from which a draft applies."""
+    from geo.register import redate_draft
+
+    v = redate_draft(_root(), version_id, valid_from)
+    typer.echo(f"draft {version_id} now valid from {v.meta['valid_from']}")
+
+
+@versions_app.command("discard")
+@guarded
+def versions_discard(
+    version_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete the draft.")] = False,
+) -> None:
+    """Delete a draft (published versions are never deleted)."""
+    from geo.register import _require_draft_of, discard_draft
+
+    v = _require_draft_of(_root(), version_id)
+    if not yes:
+        raise WijkatlasError(f"discarding draft {version_id} deletes {v.path}.", unit=version_id,
+                             fix=f"confirm with: wijkatlas versions discard {version_id} --yes")
+    path = discard_draft(_root(), version_id)
+    typer.echo(f"draft {version_id} discarded ({path} deleted)")
+
+
+@versions_app.command("restore")
+@guarded
+def versions_restore(version_id: str) -> None:
+    """Put back a published version changed on disk, from the copy frozen at publication."""
+    from geo.register import restore_version
+
+    path = restore_version(_root(), version_id)
+    typer.echo(f"version {version_id} restored in {path}")
 
 
 @versions_app.command("export")
@@ -268,7 +350,10 @@ def versions_assign(
     moves: Annotated[list[str], typer.Argument(help="BUURTCODE=UNITCODE pairs.")],
     year: Annotated[int, typer.Option(help="Year of the CBS buurten the units are made of.")]
     = None,
-    name: Annotated[list[str], typer.Option(help="UNITCODE=NAME for a new unit.")] = None,
+    name: Annotated[list[str], typer.Option(help="UNITCODE=NAME for a new (or renamed) unit.")]
+    = None,
+    remove_empty: Annotated[bool, typer.Option(
+        help="Remove a unit that loses its last buurt (refused without this).")] = False,
 ) -> None:
     """Move CBS buurten between units of a draft."""
     from geo.register import load_version, reassign_buurten
@@ -281,15 +366,21 @@ def versions_assign(
                                  fix="write e.g. BU07970503=W15.")
         buurt, unit = item.split("=", 1)
         pairs[buurt.strip()] = unit.strip()
+    for item in name or []:
+        if "=" not in item:
+            raise WijkatlasError(f"--name {item!r} is not UNITCODE=NAME.", unit=item,
+                                 fix="write e.g. --name W16=Herpt.")
     names = dict(n.split("=", 1) for n in (name or []))
     v = load_version(_root(), version_id)
     years = v.units["buurten_year"].dropna()
     year = year or (int(years.iloc[0]) if len(years) else None)
-    files = cbs_buurt_files(_root() / "layers" / "cbs")
+    files = cbs_buurt_files(_root() / "layers" / "cbs",
+                            gemeente=v.meta.get("gemeente") or "GM0797")
     if year not in files:
         raise WijkatlasError(f"no CBS buurt file for {year}.", file=_root() / "layers" / "cbs",
                              fix="pass --year with a year that has a buurt file.")
-    v = reassign_buurten(_root(), version_id, pairs, load_cbs_buurten(files[year]), names)
+    v = reassign_buurten(_root(), version_id, pairs, load_cbs_buurten(files[year]), names,
+                         remove_empty=remove_empty)
     typer.echo(f"draft {version_id}: {len(pairs)} buurt(en) reassigned, {len(v.units)} units")
 
 
@@ -467,3 +558,70 @@ def export_check(
     if problems:
         raise typer.Exit(1)
     typer.echo(f"{folder}: the export follows the incijfers rules.")
+
+
+# --- fetch, init (geo.fetch) ----------------------------------------------------------------
+
+def _fetch_progress():
+    """Progress lines on stderr when it is a terminal (long downloads), else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda line: typer.echo(f"  ... {line}", err=True)
+
+
+@fetch_app.command("cbs")
+@guarded
+def fetch_cbs_command(
+    year: Annotated[int, typer.Option(help="One reference year, e.g. 2023.")] = None,
+    years: Annotated[str, typer.Option(help="Several years: 2021-2023 or 2019,2021.")] = None,
+    gemeente: Annotated[str, typer.Option(
+        help="CBS gemeentecode; default (and only allowed): the one in layers/atlas.toml.")]
+    = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a year that is already there when CBS revised it.")] = False,
+) -> None:
+    """Buurt geometry (PDOK) and Kerncijfers (StatLine) of the atlas's gemeente per year.
+
+    Exit 0 when every year was written or is unchanged; 1 when a year on disk differs from
+    CBS's current figures and was not replaced (the changes are listed); 2 when nothing could
+    be fetched (no network, unknown year, service changed), in which case nothing changed.
+    """
+    from geo.fetch import fetch_cbs, parse_years
+
+    if (year is None) == (years is None):
+        raise WijkatlasError("give either --year or --years.",
+                             fix="e.g. wijkatlas fetch cbs --year 2023 or --years 2021-2023.")
+    wanted = [year] if year is not None else parse_years(years)
+    results = fetch_cbs(_root(), wanted, gemeente=gemeente, replace=replace,
+                        progress=_fetch_progress())
+    for result in results:
+        typer.echo(result.summary())
+        for line in result.changes:
+            typer.echo(f"    {line}")
+    if any(r.status == "changed" for r in results):
+        typer.echo("not replaced: run again with --replace to take CBS's revised figures.",
+                   err=True)
+        raise typer.Exit(1)
+
+
+@app.command("init")
+@guarded
+def init_command(
+    folder: Annotated[Path, typer.Argument(help="New (or empty) folder for the atlas.")]
+    = Path("."),
+    gemeente: Annotated[str, typer.Option(help="CBS gemeentecode, e.g. GM0809.")] = ...,
+    year: Annotated[int, typer.Option(
+        help="CBS year to fetch and to make the first wijkindeling from (default: latest).")]
+    = None,
+    indeling: Annotated[str, typer.Option(
+        help="First wijkindeling: wijken (the CBS wijken) or buurten (one unit per buurt).")]
+    = "wijken",
+    name: Annotated[str, typer.Option(help="Name of the atlas.")] = None,
+) -> None:
+    """Start a new atlas for any gemeente: configuration, catalog, CBS data, first version."""
+    from geo.fetch import init_atlas
+
+    path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
+                      progress=_fetch_progress())
+    typer.echo(f"atlas for {gemeente.upper()} created in {path}; next: "
+               f"wijkatlas --root {path} fetch cbs --years ...; wijkatlas --root {path} build")

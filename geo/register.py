@@ -32,11 +32,14 @@ import tomli_w
 from geo.crs import RD_NEW
 from geo.errors import WijkatlasError
 from geo.lineage import diff_units, lineage_of
-from geo.validate import Issue, ValidationReport, validate_units
+from geo.units import DEFAULT_OUTLINE_TOLERANCE_M
+from geo.validate import Issue, ValidationReport, parse_iso_date, validate_units
 
 META_FILE = "version.toml"
 UNITS_FILE = "units.geojson"
 LEVELS_FILE = "levels.toml"  # area levels (geo.levels), not part of the checksum
+#: Hidden copies of published versions, written at publish time, for `versions restore`.
+FROZEN_DIR = ".published"
 UNIT_FIELDS = ("code", "name", "definition", "buurten_year", "buurten", "lineage", "parents")
 
 
@@ -62,15 +65,104 @@ def boundaries_dir(root: str | Path) -> Path:
 
 
 def list_versions(root: str | Path) -> list[dict]:
-    """Metadata of every version in the register, oldest ``valid_from`` first."""
+    """Metadata of every version in the register, oldest ``valid_from`` first.
+
+    Each published version is checked against its checksum: ``meta["intact"]`` is False (and
+    ``meta["fix"]`` says how to repair it) when its files were changed on disk.
+    """
     metas = []
     for meta_file in sorted(boundaries_dir(root).glob(f"*/{META_FILE}")):
         if meta_file.parent.name.startswith("."):  # a write in progress or left by a crash
             continue
-        meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
-        meta.pop("unit", None)
+        try:
+            meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError:
+            metas.append({"id": meta_file.parent.name, "name": "(unreadable version.toml)",
+                          "valid_from": "", "status": "published?", "parent": "",
+                          "intact": False, "fix": _restore_fix(root, meta_file.parent.name)})
+            continue
+        records = meta.pop("unit", [])
+        meta["intact"] = True
+        if meta.get("status") == "published":
+            units_file = meta_file.parent / UNITS_FILE
+            geojson = units_file.read_text(encoding="utf-8") if units_file.exists() else ""
+            if meta.get("checksum") != _checksum(meta_without_flags(meta), records, geojson):
+                meta["intact"] = False
+                meta["fix"] = _restore_fix(root, str(meta.get("id", meta_file.parent.name)))
         metas.append(meta)
-    return sorted(metas, key=lambda m: (str(m.get("valid_from", "")), m["id"]))
+    return sorted(metas, key=lambda m: (str(m.get("valid_from", "")), str(m["id"])))
+
+
+def meta_without_flags(meta: dict) -> dict:
+    """Metadata as stored (without what :func:`list_versions` adds)."""
+    return {k: v for k, v in meta.items() if k not in ("intact", "fix")}
+
+
+def _git_committed(root: str | Path, folder: Path) -> bool:
+    """Whether git has a committed copy of the version's files (HEAD), so checkout restores."""
+    import subprocess
+
+    try:
+        rel = folder.resolve().relative_to(Path(root).resolve())
+        done = subprocess.run(["git", "-C", str(root), "cat-file", "-e",
+                               f"HEAD:{rel.as_posix()}/{META_FILE}"],
+                              capture_output=True, timeout=10, check=False)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _restore_fix(root: str | Path, version_id: str) -> str:
+    """How to repair a published version changed on disk, for this repository's state."""
+    folder = boundaries_dir(root) / str(version_id)
+    if _frozen_intact(root, version_id):
+        how = f"restore it with `wijkatlas versions restore {version_id}` (the copy frozen at " \
+              "publication)"
+    elif _git_committed(root, folder):
+        how = f"restore it from git: git checkout HEAD -- {folder}"
+    else:
+        how = ("it was never committed to git and has no frozen copy, so it cannot be restored: "
+               "move the folder out of boundaries/, or restore it from a backup")
+    return (how + "; to change a published version, draft a new one: wijkatlas versions "
+            f"draft NEW --from {version_id}")
+
+
+def _frozen_intact(root: str | Path, version_id: str) -> bool:
+    frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
+    try:
+        meta = tomllib.loads((frozen / META_FILE).read_text(encoding="utf-8"))
+        records = meta.pop("unit", [])
+        geojson = (frozen / UNITS_FILE).read_text(encoding="utf-8")
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return meta.get("status") == "published" and \
+        meta.get("checksum") == _checksum(meta, records, geojson)
+
+
+def restore_version(root: str | Path, version_id: str) -> Path:
+    """Put back a published version changed on disk, from the copy frozen at publication."""
+    folder = boundaries_dir(root) / str(version_id)
+    if not _frozen_intact(root, version_id):
+        raise WijkatlasError(f"version {version_id} has no intact copy frozen at publication.",
+                             file=folder, fix=_restore_fix(root, version_id))
+    frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version_id}-", dir=boundaries_dir(root)))
+    try:
+        for name in (META_FILE, UNITS_FILE):
+            shutil.copyfile(frozen / name, tmp / name)
+        if (folder / LEVELS_FILE).exists():  # the area levels declared on top stay
+            shutil.copy2(folder / LEVELS_FILE, tmp / LEVELS_FILE)
+        old = None
+        if folder.exists():
+            old = boundaries_dir(root) / f".{version_id}-changed-{os.getpid()}"
+            folder.rename(old)
+        tmp.rename(folder)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return folder
 
 
 def _round_mm(geoms: np.ndarray) -> np.ndarray:
@@ -128,8 +220,7 @@ def load_version(root: str | Path, version_id: str) -> Version:
                                                                                geojson):
         raise WijkatlasError(
             f"published version {version_id} was changed on disk (checksum mismatch).",
-            file=folder, fix=f"restore it (git checkout -- {folder}); to change a published "
-            "version, draft a new one: wijkatlas versions draft NEW --from " + str(version_id))
+            file=folder, fix=_restore_fix(root, str(version_id)))
     shapes = gpd.read_file(folder / UNITS_FILE)
     if shapes.crs is None:
         shapes = shapes.set_crs(RD_NEW)
@@ -221,6 +312,7 @@ def create_from_buurten(
         ``{unit_code: (unit_name, [buurt codes])}``; every buurt must be assigned exactly once.
     """
     _require_new_id(root, version_id)
+    valid_from = parse_iso_date(valid_from, file=str(boundaries_dir(root) / str(version_id)))
     year = int(buurten["year"].iloc[0])
     units = _units_from_buurten(buurten, assignment, f"buurten {year}")
     meta = {"id": str(version_id), "name": name, "valid_from": valid_from, "status": "draft",
@@ -257,79 +349,268 @@ def _units_from_buurten(buurten: gpd.GeoDataFrame, assignment: dict, source: str
     }, geometry=geoms, crs=RD_NEW)
 
 
+def _check_valid_from(root: str | Path, valid_from: str, parent_id: str | None,
+                      file: Path) -> str:
+    valid_from = parse_iso_date(valid_from, what="valid_from", file=str(file))
+    if parent_id:
+        parent_from = str(load_version(root, parent_id).meta.get("valid_from", ""))
+        if parent_from and valid_from <= parent_from:
+            raise WijkatlasError(
+                f"valid_from {valid_from} is not after {parent_from}, the date of its parent "
+                f"version {parent_id}.", file=file,
+                fix=f"give a date after {parent_from} (YYYY-MM-DD).", rule="bad_date")
+    return valid_from
+
+
 def draft_version(root: str | Path, version_id: str, parent_id: str, *, name: str | None = None,
                   valid_from: str | None = None, description: str = "") -> Version:
-    """Start a new draft from a published version: same units, lineage ``unchanged``."""
+    """Start a new draft from a published version: same units, lineage ``unchanged``.
+
+    ``valid_from`` must be an ISO date (YYYY-MM-DD) after the parent's; when omitted and the id
+    is a year (``2024``), it is 1 January of that year, else it is required.
+    """
     parent = load_version(root, parent_id)
     if not parent.published:
         raise WijkatlasError(f"version {parent_id} is still a draft.", file=parent.path,
                              fix=f"publish it first (wijkatlas versions publish {parent_id}), "
                              "or keep editing that draft.")
     _require_new_id(root, version_id)
+    folder = boundaries_dir(root) / str(version_id)
+    if valid_from is None:
+        if not (len(str(version_id)) == 4 and str(version_id).isdigit()):
+            raise WijkatlasError(f"draft {version_id} needs a date from which it applies.",
+                                 file=folder, fix="pass --valid-from YYYY-MM-DD.",
+                                 rule="bad_date")
+        valid_from = f"{version_id}-01-01"
+    valid_from = _check_valid_from(root, valid_from, parent_id, folder)
     units = parent.units.copy()
     units["lineage"] = "unchanged"
     units["parents"] = [[c] for c in units["code"]]
     meta = {"id": str(version_id), "name": name or f"Wijkindeling {version_id}",
-            "valid_from": valid_from or dt.date.today().isoformat(), "status": "draft",
+            "valid_from": valid_from, "status": "draft",
             "parent": str(parent_id), "gemeente": parent.meta.get("gemeente", ""),
             "description": description}
+    outline_year = _outline_year(root, parent)
+    if outline_year is not None:
+        meta["outline_year"] = outline_year
     _write_version(root, meta, units)
     return load_version(root, version_id)
+
+
+def _require_draft_of(root: str | Path, version_id: str) -> Version:
+    version = load_version(root, version_id)
+    _require_draft(version)
+    return version
+
+
+def redate_draft(root: str | Path, version_id: str, valid_from: str) -> Version:
+    """Change the date from which a draft applies (ISO date, after its parent's)."""
+    version = _require_draft_of(root, version_id)
+    meta = dict(version.meta)
+    meta["valid_from"] = _check_valid_from(root, valid_from, meta.get("parent") or None,
+                                           version.path)
+    _write_version(root, meta, version.units)
+    return load_version(root, version_id)
+
+
+def rename_draft(root: str | Path, version_id: str, new_id: str,
+                 name: str | None = None) -> Version:
+    """Give a draft another id (its folder moves) and optionally another name."""
+    version = _require_draft_of(root, version_id)
+    new_id = str(new_id)
+    if new_id != str(version_id):
+        _require_new_id(root, new_id)
+        children = [m["id"] for m in list_versions(root) if m.get("parent") == str(version_id)]
+        if children:
+            raise WijkatlasError(f"version {version_id} is the parent of {', '.join(children)}.",
+                                 file=version.path, fix="rename or discard those first.")
+    meta = dict(version.meta)
+    meta["id"] = new_id
+    if name:
+        meta["name"] = name
+    elif meta.get("name") == f"Wijkindeling {version_id}":
+        meta["name"] = f"Wijkindeling {new_id}"
+    _write_version(root, meta, version.units)
+    if new_id != str(version_id):
+        if (version.path / LEVELS_FILE).exists():  # the area levels move along
+            shutil.copy2(version.path / LEVELS_FILE,
+                         boundaries_dir(root) / new_id / LEVELS_FILE)
+        shutil.rmtree(version.path)
+    return load_version(root, new_id)
+
+
+def discard_draft(root: str | Path, version_id: str) -> Path:
+    """Delete a draft (published versions are never deleted)."""
+    version = _require_draft_of(root, version_id)
+    children = [m["id"] for m in list_versions(root) if m.get("parent") == str(version_id)]
+    if children:
+        raise WijkatlasError(f"version {version_id} is the parent of {', '.join(children)}.",
+                             file=version.path, fix="discard those first.")
+    trash = version.path.with_name(f".{version_id}-discarded-{os.getpid()}")
+    version.path.rename(trash)
+    shutil.rmtree(trash)
+    return version.path
+
+
+def _outline_year(root: str | Path, version: Version) -> int | None:
+    """The year of the CBS buurten whose union is the version's gemeente outline."""
+    if version.meta.get("outline_year"):
+        return int(version.meta["outline_year"])
+    years = version.units.loc[version.units["definition"] == "buurten", "buurten_year"]
+    years = [int(y) for y in years.dropna()]
+    if years:
+        return min(years)
+    if version.meta.get("parent"):
+        return _outline_year(root, load_version(root, version.meta["parent"]))
+    return None
+
+
+def version_outline(root: str | Path, version: Version):
+    """The gemeente outline a version is checked against, and how to name it.
+
+    It is part of the version: ``outline_year`` in ``version.toml`` (drafts inherit it), or for
+    versions made before that key, the year of the CBS buurten its units are unions of. The
+    outline is the union of that year's CBS buurten of the version's gemeente, so a version
+    built from those buurten matches it to the mm; differences up to
+    ``geo.units.DEFAULT_OUTLINE_TOLERANCE_M`` are tolerated.
+
+    Returns
+    -------
+    (geometry, label), or (None, None) when the version names no buurt year or gemeente.
+    """
+    from geo.sources import cbs_buurt_files, load_cbs_buurten
+
+    year = _outline_year(root, version)
+    gemeente = version.meta.get("gemeente", "")
+    if year is None or not gemeente:
+        return None, None
+    files = cbs_buurt_files(Path(root) / "layers" / "cbs", gemeente=gemeente)
+    if year not in files:
+        return None, None
+    buurten = load_cbs_buurten(files[year], year)
+    outline = shapely.union_all(buurten.geometry.values)
+    label = (f"the gemeente outline of version {version.id}: the CBS buurten {year} of "
+             f"{gemeente} ({files[year].name})")
+    return outline, label
 
 
 def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
                 tolerance_ha: float = 0.01) -> Version:
     """Derive lineage from the parent, validate, and write; refuse with the first error."""
     units = units.reset_index(drop=True)
+    outline = version_outline(root, version)
     if version.meta.get("parent"):
         parent = load_version(root, version.meta["parent"])
         lineage = lineage_of(diff_units(parent.units, units, tolerance_ha))
         units["lineage"] = lineage["lineage"].to_numpy()
         units["parents"] = lineage["parents"].to_numpy()
-        report = check_version(units, f"{version.path}", parent.units, tolerance_ha)
+        report = check_version(units, f"{version.path}", parent.units, tolerance_ha,
+                               outline=outline)
     else:
-        report = check_version(units, f"{version.path}", None, tolerance_ha)
+        report = check_version(units, f"{version.path}", None, tolerance_ha, outline=outline)
     report.raise_if_invalid()
     _write_version(root, version.meta, units)
     return load_version(root, version.id)
 
 
 def reassign_buurten(root: str | Path, version_id: str, moves: dict[str, str],
-                     buurten: gpd.GeoDataFrame, new_names: dict[str, str] | None = None
-                     ) -> Version:
-    """Move CBS buurten between units of a draft (units defined as buurten unions).
+                     buurten: gpd.GeoDataFrame, new_names: dict[str, str] | None = None,
+                     *, remove_empty: bool = False) -> Version:
+    """Move CBS buurten between units of a draft.
 
     ``moves`` maps buurt code to the unit code it should belong to; a unit code not yet in the
-    version creates a unit, named by ``new_names``.
+    version creates a unit, named by ``new_names``. Only the units a move touches are rebuilt
+    (as the union of their buurten), so drawn units elsewhere in the draft are no obstacle. A
+    buurt must belong to a unit defined as buurten, and go to such a unit (or a new one); a
+    unit that would lose its last buurt is refused unless ``remove_empty``.
     """
     version = load_version(root, version_id)
     _require_draft(version)
-    units = version.units.copy()
+    units = version.units.copy().reset_index(drop=True)
     new_names = new_names or {}
-    assignment = {}
+    year = int(buurten["year"].iloc[0])
+    known = set(buurten["code"].astype(str))
+    holder: dict[str, str] = {}
     for row in units.itertuples(index=False):
-        if row.definition != "buurten":
-            raise WijkatlasError(
-                f"unit {row.code} is a drawn polygon, so buurten cannot be reassigned.",
-                file=version.path, unit=row.code,
-                fix="edit the polygons in QGIS and use `wijkatlas versions import`.")
-        assignment[row.code] = (row.name, list(row.buurten))
+        if row.definition == "buurten":
+            for code in row.buurten:
+                holder[str(code)] = row.code
+    by_code = units.set_index("code")
+    buurt_geom = buurten.set_index("code").geometry
+    assignment = {row.code: (row.name, list(row.buurten)) for row in units.itertuples(index=False)
+                  if row.definition == "buurten"}
+    for unit, new_name in new_names.items():  # --name also renames an existing unit
+        if unit in by_code.index:
+            units.loc[units["code"] == unit, "name"] = new_name
+            if unit in assignment:
+                assignment[unit] = (new_name, assignment[unit][1])
+    touched: set[str] = set()
     for buurt, target in moves.items():
-        for _, codes in assignment.values():
-            if buurt in codes:
-                codes.remove(buurt)
+        if buurt not in known:
+            import difflib
+
+            close = difflib.get_close_matches(buurt, sorted(known), n=3, cutoff=0.8)
+            hint = f" (buurten of {year} with a similar code: {', '.join(close)})" if close else ""
+            raise WijkatlasError(f"{buurt} is not a CBS buurt code of {year}{hint}.",
+                                 file=version.path, unit=buurt,
+                                 fix=f"use a code from layers/cbs/cbs_buurten_{year}_*.geojson "
+                                     "(or --year for another year's buurten).")
+        source = holder.get(buurt)
+        if source is None:
+            inside = units.loc[shapely.area(shapely.intersection(
+                np.asarray(units.geometry.values), buurt_geom[buurt])) > 0, "code"].tolist()
+            where = ", ".join(f"{c} {by_code.loc[c, 'name']}" for c in inside) or "no unit"
+            raise WijkatlasError(
+                f"buurt {buurt} is not part of a unit defined by buurten: it lies in {where}, "
+                "drawn as a polygon, so it cannot be moved by assigning buurten.",
+                file=version.path, unit=buurt,
+                fix="edit the drawn boundary instead: wijkatlas versions export "
+                    f"{version_id} edit.gpkg, change it in QGIS, then versions import.")
+        if target in by_code.index and target not in assignment:
+            raise WijkatlasError(
+                f"unit {target} ({by_code.loc[target, 'name']}) is a drawn polygon, so buurten "
+                "cannot be assigned to it.", file=version.path, unit=target,
+                fix="edit the drawn boundary instead (versions export, QGIS, versions import).")
         if target not in assignment:
             if target not in new_names:
                 raise WijkatlasError(f"unit {target} does not exist yet and has no name.",
                                      file=version.path, unit=target,
                                      fix=f"give its name with --name {target}=NAME.")
             assignment[target] = (new_names[target], [])
+        assignment[source][1].remove(buurt)
         assignment[target][1].append(buurt)
-    emptied = [u for u, (_, codes) in assignment.items() if not codes]
+        holder[buurt] = target
+        touched |= {source, target}
+    emptied = [u for u in touched if not assignment[u][1]]
+    if emptied and not remove_empty:
+        names = ", ".join(f"{u} ({assignment[u][0]})" for u in sorted(emptied))
+        raise WijkatlasError(f"unit(s) {names} would lose their last buurt and disappear.",
+                             file=version.path, unit=sorted(emptied)[0],
+                             fix="move another buurt to it, or pass --remove-empty to remove "
+                                 "the unit on purpose.")
     for unit in emptied:
         del assignment[unit]
-    new_units = _units_from_buurten(buurten, assignment, str(version.path))
-    return _save_draft(root, version, new_units)
+        touched.discard(unit)
+    rebuilt = _units_from_buurten_subset(buurten, {u: assignment[u] for u in sorted(touched)},
+                                         year)
+    keep = units[~units["code"].isin(touched | set(emptied))]
+    out = gpd.GeoDataFrame(pd.concat([keep, rebuilt], ignore_index=True), crs=RD_NEW)
+    order = {c: i for i, c in enumerate(units["code"])}
+    out = out.iloc[np.argsort([order.get(c, len(order)) for c in out["code"]], kind="stable")]
+    return _save_draft(root, version, out.reset_index(drop=True))
+
+
+def _units_from_buurten_subset(buurten: gpd.GeoDataFrame, assignment: dict,
+                               year: int) -> gpd.GeoDataFrame:
+    """Units as unions of their buurten (only those in ``assignment``)."""
+    by_code = buurten.set_index("code").geometry
+    geoms = [shapely.union_all(by_code.loc[codes].values) for _, codes in assignment.values()]
+    return gpd.GeoDataFrame({
+        "code": list(assignment), "name": [n for n, _ in assignment.values()],
+        "definition": "buurten", "buurten_year": year,
+        "buurten": [sorted(c) for _, c in assignment.values()],
+        "lineage": "new", "parents": [[] for _ in assignment],
+    }, geometry=geoms, crs=RD_NEW)
 
 
 def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
@@ -386,12 +667,17 @@ def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
 
 
 def check_version(units: gpd.GeoDataFrame, source: str,
-                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = 0.01
-                  ) -> ValidationReport:
-    """Validate a version's units: the layer rules, coverage of the parent, and lineage."""
-    reference = shapely.union_all(parent_units.geometry.values) if parent_units is not None \
-        else None
-    report = validate_units(units, source=source, reference=reference, tolerance_ha=tolerance_ha)
+                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = 0.01,
+                  outline: tuple | None = None) -> ValidationReport:
+    """Validate a version's units: the layer rules, coverage of its gemeente outline (or, for a
+    version without one, of the parent's area), and lineage."""
+    reference, name = outline if outline is not None and outline[0] is not None else (None, None)
+    if reference is None and parent_units is not None:
+        reference = shapely.union_all(parent_units.geometry.values)
+        name = "the area of the parent version"
+    report = validate_units(units, source=source, reference=reference, tolerance_ha=tolerance_ha,
+                            reference_name=name,
+                            reference_tolerance_m=DEFAULT_OUTLINE_TOLERANCE_M)
     if parent_units is not None:
         codes = set(units["code"])
         accounted = codes | {p for ps in units["parents"] for p in ps}
@@ -409,7 +695,8 @@ def validate_version(root: str | Path, version_id: str) -> ValidationReport:
     version = load_version(root, version_id)
     parent = load_version(root, version.meta["parent"]).units if version.meta.get("parent") \
         else None
-    report = check_version(version.units, str(version.path), parent)
+    report = check_version(version.units, str(version.path), parent,
+                           outline=version_outline(root, version))
     if parent is not None:
         derived = lineage_of(diff_units(parent, version.units)).set_index("code")
         for row in version.units.itertuples(index=False):
@@ -433,5 +720,9 @@ def publish_version(root: str | Path, version_id: str) -> Version:
     meta = dict(version.meta)
     meta["status"] = "published"
     meta["published_at"] = dt.date.today().isoformat()
-    _write_version(root, meta, version.units)
+    folder = _write_version(root, meta, version.units)
+    frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
+    frozen.mkdir(parents=True, exist_ok=True)
+    for name in (META_FILE, UNITS_FILE):
+        shutil.copyfile(folder / name, frozen / name)
     return load_version(root, version_id)

@@ -14,6 +14,12 @@ WEB_CRS = "EPSG:4326"
 SQM_PER_HA = 10_000.0
 #: Overlaps and gaps up to this many hectares are slivers (warnings, not errors).
 DEFAULT_TOLERANCE_HA = 0.01
+#: Generalisation differences between a version's units and the gemeente outline it is checked
+#: against, up to this distance (m), are tolerated. A version's own outline is the union of the
+#: CBS buurten it was built from, so 1 m (coordinates are kept to the mm) suffices; checking
+#: against another CBS product (e.g. the buurten of another year) needs more, stated with
+#: ``wijkatlas validate --outline-tolerance-m``.
+DEFAULT_OUTLINE_TOLERANCE_M = 1.0
 
 #: Status of a published figure, with the Dutch label users read (legend, tooltip, exports).
 #: ``observed``   a value (possibly interpolated)
@@ -58,6 +64,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 __all__ = [
-    "CRS", "DEFAULT_TOLERANCE_HA", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
+    "CRS", "DEFAULT_OUTLINE_TOLERANCE_M", "DEFAULT_TOLERANCE_HA", "RESULT_COLUMNS",
+    "SQM_PER_HA", "STATUSES",
     "STATUS_LABELS", "VALUE_STATUSES", "WEB_CRS",
 ]

@@ -16,9 +16,10 @@ import pandas as pd
 import shapely
 
 from geo.errors import WijkatlasError
+from geo.units import DEFAULT_OUTLINE_TOLERANCE_M, DEFAULT_TOLERANCE_HA, SQM_PER_HA
 
-SQM_PER_HA = 10_000.0
-DEFAULT_TOLERANCE_HA = 0.01
+#: Units within this distance (m) of a gap or an overlap are named as its neighbours.
+NEIGHBOUR_DISTANCE_M = 1.0
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Issue:
     area_ha: float | None = None
     x: float | None = None
     y: float | None = None
+    neighbours: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +44,10 @@ class ValidationReport:
     source: str
     n_units: int
     issues: list[Issue] = field(default_factory=list)
+    #: What the outer boundary was checked against (e.g. "gemeente outline of version 2020:
+    #: CBS buurten 2016"), and with which tolerance for generalisation differences.
+    outline: str | None = None
+    outline_tolerance_m: float | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -53,6 +59,7 @@ class ValidationReport:
 
     def to_dict(self) -> dict:
         return {"source": self.source, "valid": self.valid, "n_units": self.n_units,
+                "outline": self.outline, "outline_tolerance_m": self.outline_tolerance_m,
                 "issues": [asdict(i) for i in self.issues]}
 
     def to_json(self) -> str:
@@ -62,10 +69,15 @@ class ValidationReport:
         head = (f"{self.source}: {self.n_units} units, {len(self.errors)} error(s), "
                 f"{len(self.issues) - len(self.errors)} warning(s)")
         lines = [head]
+        if self.outline:
+            lines.append(f"  outer boundary checked against {self.outline} (generalisation "
+                         f"differences up to {self.outline_tolerance_m:g} m tolerated)")
+        else:
+            lines.append("  outer boundary not checked (no gemeente outline given; "
+                         "use --gemeente FILE)")
         for i in self.issues:
             where = f" [{i.unit}]" if i.unit else ""
-            at = f" at ({i.x:.0f}, {i.y:.0f})" if i.x is not None else ""
-            lines.append(f"  {i.severity.upper()} {i.rule}{where}: {i.message}{at}. Fix: {i.fix}")
+            lines.append(f"  {i.severity.upper()} {i.rule}{where}: {i.message}. Fix: {i.fix}")
         return "\n".join(lines)
 
     def raise_if_invalid(self) -> None:
@@ -127,21 +139,58 @@ def _check_geometry(geoms: np.ndarray, codes: pd.Series) -> list[Issue]:
     return issues
 
 
+def _neighbours(pieces: np.ndarray, units: np.ndarray, codes: pd.Series) -> list[list[str]]:
+    """Per piece the codes of the units within NEIGHBOUR_DISTANCE_M of it (sorted)."""
+    out: list[list[str]] = [[] for _ in range(len(pieces))]
+    if len(pieces) == 0 or len(units) == 0:
+        return out
+    tree = shapely.STRtree(units)
+    p_idx, u_idx = tree.query(pieces, predicate="dwithin", distance=NEIGHBOUR_DISTANCE_M)
+    for p, u in zip(p_idx, u_idx, strict=True):
+        out[p].append(_label(codes, u))
+    return [sorted(set(n)) for n in out]
+
+
+def _where(x: float, y: float) -> str:
+    return f"at RD ({x:.0f}, {y:.0f})"
+
+
 def _pieces(geom, tolerance_ha: float, rule: str, what: str, fix: str,
-            unit: str | None = None) -> list[Issue]:
+            unit: str | None = None, units: np.ndarray | None = None,
+            codes: pd.Series | None = None) -> list[Issue]:
+    """One issue per polygonal part of ``geom``: its size, location (RD) and neighbours.
+
+    Parts under 1 m2 are floating-point noise; parts up to ``tolerance_ha`` are slivers
+    (warnings), larger ones errors.
+    """
+    if geom is None or shapely.is_empty(geom):
+        return []
     parts = shapely.get_parts(shapely.make_valid(geom))
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    ha = shapely.area(parts) / SQM_PER_HA
+    parts, ha = parts[ha >= 1e-4], ha[ha >= 1e-4]
+    if len(parts) == 0:
+        return []
+    points = shapely.point_on_surface(parts)
+    xs, ys = shapely.get_x(points), shapely.get_y(points)
+    near = _neighbours(parts, units, codes) if units is not None else [[] for _ in parts]
     issues = []
-    for part in parts:
-        ha = float(shapely.area(part)) / SQM_PER_HA
-        if ha < 1e-4:  # under 1 m2: floating-point noise, not a sliver
-            continue
-        x, y = _point(part)
-        severity = "error" if ha > tolerance_ha else "warning"
+    for k in np.argsort(-ha, kind="stable"):
+        size = float(ha[k])
+        severity = "error" if size > tolerance_ha else "warning"
         label = rule if severity == "error" else f"{rule}_sliver"
-        issues.append(Issue(severity, label, f"{what} of {ha:.4g} ha", fix, unit=unit,
-                            area_ha=round(ha, 4), x=x, y=y))
+        units_text = ", ".join(near[k]) if near[k] else "no unit"
+        # placeholders filled by replace, never str.format: codes are data, not templates
+        text = what.replace("{units}", units_text).replace("{size}", _size(size))
+        issues.append(Issue(severity, label, f"{text} {_where(xs[k], ys[k])}", fix,
+                            unit=unit, area_ha=round(size, 4), x=float(xs[k]), y=float(ys[k]),
+                            neighbours=near[k]))
     return issues
+
+
+def _size(ha: float) -> str:
+    """An area in words a user can check: hectares, or m2 below 0.1 ha."""
+    return f"{ha:.1f} ha" if ha >= 0.1 else f"{ha * SQM_PER_HA:.0f} m2"
 
 
 def validate_units(
@@ -150,6 +199,8 @@ def validate_units(
     source: str = "layer",
     reference: shapely.Geometry | None = None,
     tolerance_ha: float = DEFAULT_TOLERANCE_HA,
+    reference_name: str | None = None,
+    reference_tolerance_m: float = DEFAULT_OUTLINE_TOLERANCE_M,
 ) -> ValidationReport:
     """Check a layer of units (``code``, ``name``, ``geometry``) and report every problem.
 
@@ -164,6 +215,19 @@ def validate_units(
         Without it only gaps *inside* the layer are found.
     tolerance_ha
         Overlaps and gaps up to this area are slivers (warnings), larger ones are errors.
+    reference_name
+        What ``reference`` is, for the report (e.g. "CBS buurten 2016").
+    reference_tolerance_m
+        Generalisation differences between the units and the reference up to this distance
+        (m) are tolerated: only land more than this far outside the reference, or reference
+        land more than this far from every unit, is reported.
+
+    Notes
+    -----
+    A gap is land enclosed by the units but covered by none: the holes of the union minus the
+    units themselves (a unit shrunk inside its neighbours leaves a ring-shaped gap, not a gap
+    of its whole area). Each gap and overlap is reported with its area, a point inside it (RD
+    coordinates) and the units next to it.
 
     Returns
     -------
@@ -197,37 +261,74 @@ def validate_units(
     left, right = left[pairs], right[pairs]
     inter = shapely.intersection(good[left], good[right])
     for a, b, geom in zip(left, right, inter, strict=True):
-        unit = f"{_label(good_codes, a)}/{_label(good_codes, b)}"
+        a_code, b_code = _label(good_codes, a), _label(good_codes, b)
+        unit = f"{a_code}/{b_code}"
         report.issues += _pieces(geom, tolerance_ha, "overlap",
-                                 f"units {unit} overlap", "remove the overlap so each place "
-                                 "belongs to one unit (QGIS: snapping + Topology Checker).",
+                                 "overlap of {size} between units " + f"{a_code} and {b_code}",
+                                 "remove the overlap so each place belongs to one unit "
+                                 "(QGIS: snapping + Topology Checker).",
                                  unit=unit)
     union = shapely.union_all(good)
-    # Gaps inside the layer: holes of the union.
-    holes = _holes(union)
-    for hole in holes:
-        report.issues += _pieces(hole, tolerance_ha, "gap", "gap between units",
-                                 "assign the gap to a unit (extend the neighbouring polygon).")
+    # Gaps inside the layer: what the filled union has that the units do not cover.
+    filled = _filled(union)
+    inner = shapely.difference(filled, union)
+    report.issues += _pieces(inner, tolerance_ha, "gap", "gap of {size} between units {units}",
+                             "assign the gap to a unit (extend a neighbouring polygon).",
+                             units=good, codes=good_codes)
     if reference is not None:
-        outer = shapely.difference(shapely.Polygon(shapely.get_exterior_ring(reference))
-                                   if reference.geom_type == "Polygon" else reference, union)
-        outer = shapely.difference(outer, shapely.union_all(holes)) if holes else outer
+        report.outline = reference_name or "the given gemeente outline"
+        report.outline_tolerance_m = float(reference_tolerance_m)
+        band = float(reference_tolerance_m)
+        inside = shapely.buffer(reference, -band) if band > 0 else reference
+        outer = shapely.difference(shapely.difference(inside, filled), inner)
         report.issues += _pieces(outer, tolerance_ha, "gap",
-                                 "part of the gemeente not covered by any unit",
-                                 "extend the units to the gemeente boundary.")
-        outside = shapely.difference(union, reference)
+                                 "part of the gemeente of {size} not covered by any unit (next to "
+                                 "{units})",
+                                 "extend the units to the gemeente boundary.",
+                                 units=good, codes=good_codes)
+        around = shapely.buffer(reference, band) if band > 0 else reference
+        outside = shapely.difference(union, around)
         report.issues += _pieces(outside, tolerance_ha, "outside",
-                                 "area outside the gemeente",
-                                 "clip the units to the gemeente boundary.")
+                                 "{size} of unit(s) {units} outside the gemeente",
+                                 "clip the units to the gemeente boundary, or check that the "
+                                 "outline is the right one for this version.",
+                                 units=good, codes=good_codes)
     return report
 
 
-def _holes(union) -> list:
-    holes = []
-    for poly in shapely.get_parts(union):
-        n = shapely.get_num_interior_rings(poly)
-        holes += [shapely.Polygon(shapely.get_interior_ring(poly, k)) for k in range(n)]
-    return holes
+def _filled(union):
+    """The union with every hole filled (vectorised over its parts)."""
+    parts = shapely.get_parts(union)
+    return shapely.union_all(shapely.polygons(shapely.get_exterior_ring(parts)))
+
+
+def parse_iso_date(text: str | None, *, what: str = "valid_from", file: str | None = None
+                   ) -> str:
+    """Check that ``text`` is an ISO calendar date (``YYYY-MM-DD``) and return it.
+
+    ``01-01-2030``, ``2030-1-1`` and ``2030-02-30`` are refused with the fix (the same date
+    written the ISO way, when it can be read as day-month-year).
+    """
+    import datetime as dt
+    import re
+
+    value = "" if text is None else str(text).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            dt.date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
+    hint = "write the date as YYYY-MM-DD, e.g. 2030-01-01."
+    dmy = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value)
+    if dmy:
+        try:
+            iso = dt.date(int(dmy[3]), int(dmy[2]), int(dmy[1])).isoformat()
+            hint = f"write it as YYYY-MM-DD: {iso}."
+        except ValueError:
+            pass
+    raise WijkatlasError(f"{what} {value!r} is not a date in the ISO form YYYY-MM-DD.",
+                         file=file, fix=hint, rule="bad_date")
 
 
 def repair_geometries(units: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
