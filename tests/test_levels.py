@@ -261,14 +261,16 @@ def test_build_refuses_a_broken_levels_file_and_keeps_the_atlas(tmp_path):
 
 
 def test_levels_survive_a_draft_edit(tmp_path):
-    from geo.register import draft_version, reassign_buurten
+    from geo.register import draft_version, reassign_buurten, rename_draft
     from geo.sources import load_cbs_buurten
 
     root = copy_repo(tmp_path / "repo")
-    draft_version(root, "2016b", "2016")
+    draft_version(root, "2016b", "2016", valid_from="2024-01-01")
     (root / "boundaries" / "2016b" / "levels.toml").write_text(
         (root / "boundaries" / "2016" / "levels.toml").read_text(encoding="utf-8"),
         encoding="utf-8")
     buurten = load_cbs_buurten(root / "layers" / "cbs" / "cbs_buurten_2016_GM0797.geojson", 2016)
     reassign_buurten(root, "2016b", {"BU07970900": "W13"}, buurten)
     assert (root / "boundaries" / "2016b" / "levels.toml").exists()
+    rename_draft(root, "2016b", "2016c")
+    assert (root / "boundaries" / "2016c" / "levels.toml").exists()
