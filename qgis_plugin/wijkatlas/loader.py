@@ -113,14 +113,22 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int,
     subset = (f'"version" = {_sql_text(version)} AND "variable" = {_sql_text(variable)} '
               f'AND "year" = {int(year)}')
     if atlas.has_level_column(path):
-        subset += f' AND "level" = {_sql_text(level)}'
+        subset += (f' AND "level" = {_sql_text(level)}' if level != "wijk" else
+                   ' AND ("level" = \'wijk\' OR "level" IS NULL)')
     source = units_layer_name(version, level)
+    small = str(indicator.get("small_label") or "")
+    register = bool(small)
     definition = QgsVirtualLayerDefinition()
     definition.addSource("w", _ogr_uri(path, source), "ogr")
     definition.addSource("r", _ogr_uri(path, "results", subset), "ogr")
     columns = ", ".join(f"r.{name} AS {name}" for name in RESULT_FIELDS)
+    # how an unpublished register figure reads ("< 5 registraties", "afgeschermd")
+    shown = (f"CASE WHEN r.status = 'small' THEN {_sql_text(small)} "
+             f"WHEN r.status = 'withheld' THEN {_sql_text(tr('withheld'))} END"
+             if register else "NULL")
     definition.setQuery(
         f"SELECT w.fid AS fid, w.code AS code, w.name AS name, {columns}, "
+        f"{shown} AS weergave, "
         "w.geometry AS geometry FROM w LEFT JOIN r ON r.unit_code = w.code"
     )
     definition.setUid("fid")
@@ -136,8 +144,13 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int,
     if not layer.isValid():
         raise AtlasError(tr("atlas_layer_invalid", path=path, layer=source))
     layer.setFieldAlias(layer.fields().indexOf("value"), indicator["label"])
-    layer.setRenderer(styling.graduated_renderer(classes))
-    layer.setLabeling(styling.name_labels())
+    if register:
+        layer.setRenderer(styling.register_renderer(classes, small, tr("withheld")))
+        layer.setLabeling(styling.name_labels(
+            expression="\"name\" || coalesce('\\n' || \"weergave\", '')"))
+    else:
+        layer.setRenderer(styling.graduated_renderer(classes))
+        layer.setLabeling(styling.name_labels())
     layer.setLabelsEnabled(True)
     layer.setCustomProperty(PROPERTY, _key(version, level, f"{variable}|{int(year)}"))
     return layer
