@@ -19,9 +19,11 @@ from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
 from geo.levels import (
+    fill_parts,
     level_classes_table,
     level_layers,
     level_lookup_table,
+    level_partitions,
     load_levels,
     with_levels,
 )
@@ -141,7 +143,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                              fix="check the buurten and kerncijfers patterns.")
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
-    level_rows = []
+    level_rows, all_levels = [], {}
     targets = {}
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
@@ -166,6 +168,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                                             progress=bar.step)
             trends[vid] = trend_table(results, catalog)
             levels = load_levels(config.root, vid, units["code"])
+            all_levels[vid] = levels
             results = with_levels(results, inputs, crosswalks, units, levels, catalog,
                                   version=vid)
             layers.update(level_layers(units, levels))
@@ -185,12 +188,14 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
 
         reg = atlas_records(config.records, targets, catalog=catalog,
                             addresses=_addresses(config), populations=results,
-                            gemeente=(config.gemeente, config.gemeente_name))
+                            gemeente=(config.gemeente, config.gemeente_name),
+                            **level_partitions(all_levels))
         catalog = Catalog(indicators={**catalog.indicators,
                                       **{i.code: i for i in reg.indicators}},
                           path=catalog.path)
         results = pd.concat([results, as_result_table(reg.results, source="records")],
                             ignore_index=True)
+        results = fill_parts(results, catalog)
         thresholds, small = reg.thresholds, reg.small_labels
         layers["records_report"] = reg.report
     for vid in config.versions:

@@ -57,7 +57,8 @@ GEOLEVEL = re.compile(r"[a-z0-9_]{1,50}")
 WHOLE = 1.0 - 1e-9
 
 __all__ = [
-    "BASE_LEVEL", "LEVELS_FILE", "Level", "Levels", "compose_crosswalk", "level_classes_table",
+    "BASE_LEVEL", "LEVELS_FILE", "Level", "Levels", "compose_crosswalk", "fill_parts",
+    "level_classes_table", "level_partitions",
     "level_layers", "level_lookup_table", "level_results", "load_levels", "ratio_parts",
     "read_levels", "with_levels",
 ]
@@ -522,3 +523,51 @@ def level_classes_table(results: pd.DataFrame, indicators: pd.DataFrame,
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     return out[["level", *[c for c in out.columns if c != "level"]]]
+
+
+def level_partitions(levels_by_version: dict[str, Levels]) -> dict:
+    """The higher levels of every version as the partitions other sources publish on
+    (:func:`geo.records.atlas.atlas_records`): ``levels`` ``{(version, level): {wijk code:
+    area code}}`` and ``level_names`` ``{area code: area name}``."""
+    partitions: dict[tuple[str, str], dict[str, str]] = {}
+    names: dict[str, str] = {}
+    for vid, levels in levels_by_version.items():
+        for level in levels:
+            partitions[(str(vid), level.id)] = dict(level.lookup)
+            names.update(level.names())
+    return {"levels": partitions, "level_names": names}
+
+
+def fill_parts(results: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Numerator and denominator for published shares and means that a source wrote without
+    them (register rates, survey shares): the denominator (or weight) is the count of the same
+    version, level, unit and year in ``results``, the numerator value x denominator / per.
+
+    Notes
+    -----
+    For a register rate :math:`r = c / D \times per` this gives back the count :math:`c`
+    and the population :math:`D` the rate was computed from.
+    """
+    out = results.copy()
+    kinds = {c: catalog[c].kind for c in catalog.indicators}
+    ref = {c: (catalog[c].denominator if kinds[c] == "share" else catalog[c].weight)
+           for c in catalog.indicators if kinds[c] in ("share", "mean", "median")}
+    per = {c: (catalog[c].per if kinds[c] == "share" else 1.0) for c in ref}
+    need = (out["variable"].isin(list(ref)) & out["numerator"].isna()
+            & out["status"].isin(["observed", "partial"]) & out["value"].notna())
+    if not need.any():
+        return out
+    keys = ["version", "level", "unit_code", "year"]
+    counts = out[out["variable"].isin(set(ref.values())) & (out["status"] == "observed")
+                 & (out["source"] == "cbs")]
+    counts = counts.set_index([*keys, "variable"])["value"]
+    counts = counts[~counts.index.duplicated()]
+    rows = out.loc[need]
+    idx = pd.MultiIndex.from_arrays([*(rows[k] for k in keys), rows["variable"].map(ref)])
+    den = counts.reindex(idx).to_numpy(dtype=float)
+    scale = rows["variable"].map(per).to_numpy(dtype=float)
+    ok = np.isfinite(den)
+    where = rows.index[ok]
+    out.loc[where, "denominator"] = den[ok]
+    out.loc[where, "numerator"] = rows["value"].to_numpy(dtype=float)[ok] * den[ok] / scale[ok]
+    return out

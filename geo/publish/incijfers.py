@@ -172,8 +172,10 @@ def _columns(indicators: pd.DataFrame, variables: list[str]) -> list[_Column]:
     return cols
 
 
-def export_tables(atlas: str | Path, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The data and metadata tables of the incijfers export of ``version`` (as text cells).
+def export_tables(atlas: str | Path, version: str, *, results: pd.DataFrame | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The data and metadata tables of the incijfers export of ``version`` (as text cells);
+    ``results`` is the atlas's ``results`` table when the caller has read it already.
 
     Raises
     ------
@@ -181,7 +183,7 @@ def export_tables(atlas: str | Path, version: str) -> tuple[pd.DataFrame, pd.Dat
         When the atlas has no results for the version.
     """
     atlas = Path(atlas)
-    results = _read(atlas, "results")
+    results = _read(atlas, "results") if results is None else results.copy()
     results["version"] = results["version"].astype(str)
     res = results[results["version"] == str(version)].copy()
     if res.empty:
@@ -247,13 +249,14 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def write_incijfers(atlas: str | Path, version: str, out_dir: str | Path) -> list[Path]:
+def write_incijfers(atlas: str | Path, version: str, out_dir: str | Path, *,
+                    results: pd.DataFrame | None = None) -> list[Path]:
     """Write ``data.csv`` and ``metadata.csv`` for ``version`` into ``out_dir``.
 
     Both files are built in memory, checked with :func:`check_export` and written atomically,
     so a refused export leaves the folder as it was.
     """
-    data, meta = export_tables(atlas, version)
+    data, meta = export_tables(atlas, version, results=results)
     data_text, meta_text = _csv_text(data), _csv_text(meta)
     problems = check_texts(data_text, meta_text)
     if problems:

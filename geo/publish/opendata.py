@@ -64,10 +64,13 @@ def _read(atlas: Path, layer: str) -> pd.DataFrame:
 
 
 def _safe_text(series: pd.Series) -> pd.Series:
-    """Text cells of a CSV: no control characters, never read as a spreadsheet formula."""
-    text = series.fillna("").astype(str).str.replace(r"[\x00-\x1f\x7f-\x9f]+", " ", regex=True)
-    risky = text.str[:1].isin(["=", "+", "-", "@"])
-    return text.where(~risky, "'" + text)
+    """Text cells of a CSV: no control characters, never read as a spreadsheet formula.
+    (Cleaned once per distinct text: a column repeats few texts over many rows.)"""
+    text = series.fillna("").astype(str)
+    unique = pd.Series(pd.unique(text))
+    clean = unique.str.replace(r"[\x00-\x1f\x7f-\x9f]+", " ", regex=True)
+    clean = clean.where(~clean.str[:1].isin(["=", "+", "-", "@"]), "'" + clean)
+    return text.map(dict(zip(unique, clean, strict=True)))
 
 
 def _level_labels(atlas: Path) -> pd.DataFrame:
@@ -78,10 +81,11 @@ def _level_labels(atlas: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=["version", "level", "level_label"])
 
 
-def open_data_table(atlas: str | Path) -> pd.DataFrame:
-    """The tidy open-data table of every version and level (columns ``CSV_COLUMNS``)."""
+def open_data_table(atlas: str | Path, results: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The tidy open-data table of every version and level (columns ``CSV_COLUMNS``);
+    ``results`` is the atlas's ``results`` table when the caller has read it already."""
     atlas = Path(atlas)
-    res = _read(atlas, "results")
+    res = _read(atlas, "results") if results is None else results.copy()
     ind = _read(atlas, "indicators")
     res["version"] = res["version"].astype(str)
     if "level" not in res:
@@ -252,12 +256,13 @@ def _readme(atlas: Path, table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_open_data(atlas: str | Path, out_dir: str | Path) -> list[Path]:
+def write_open_data(atlas: str | Path, out_dir: str | Path, *,
+                    results: pd.DataFrame | None = None) -> list[Path]:
     """Write ``cijfers.csv``, ``gebieden.gpkg`` and ``README.md`` into ``out_dir``."""
     from geo.atomic import write_csv
 
     atlas, out_dir = Path(atlas), Path(out_dir)
-    table = open_data_table(atlas)
+    table = open_data_table(atlas, results)
     layers = _area_layers(atlas, table)
     readme = _readme(atlas, table)
     return [write_csv(table, out_dir / CSV_FILE),
@@ -272,12 +277,14 @@ def publish_levels(atlas: str | Path, out_dir: str | Path) -> list[Path]:
 
     atlas, out_dir = Path(atlas), Path(out_dir)
     versions = _read(atlas, "versions")["id"].astype(str).tolist()
+    results = _read(atlas, "results")  # read once for every publication
     written = []
     for version in versions:
         if not SAFE_NAME.fullmatch(version) or ".." in version:
             raise WijkatlasError(f"version id {version!r} cannot be a folder name.",
                                  file=atlas, unit=version,
                                  fix="use version ids of letters, digits, _, . and -.")
-        written += write_incijfers(atlas, version, out_dir / "incijfers" / version)
-    written += write_open_data(atlas, out_dir / "opendata")
+        written += write_incijfers(atlas, version, out_dir / "incijfers" / version,
+                                   results=results)
+    written += write_open_data(atlas, out_dir / "opendata", results=results)
     return written
