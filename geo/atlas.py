@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geo.atomic import write_gpkg_layers
+from geo.atomic import replace_dir, write_csv, write_excel, write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
 from geo.levels import (
@@ -34,6 +34,9 @@ from geo.sources import area_ha, load_cbs_buurten
 from geo.units import RESULT_COLUMNS
 
 CONFIG = Path("layers") / "atlas.toml"
+#: What a build writes into its output folder. The build replaces these as one transaction;
+#: anything else found in the folder (e.g. ``plugin/`` of ``make plugin``) is kept.
+BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps", "incijfers", "opendata"}
 
 
 @dataclass(frozen=True)
@@ -122,17 +125,24 @@ def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
     return inputs
 
 
-def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False) -> Path:
-    """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports) from an atlas repository.
+def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False,
+                maps: bool = False) -> Path:
+    """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports, and the web maps) from an atlas
+    repository, as one transaction.
 
     Parameters
     ----------
     root
         Folder with ``boundaries/``, ``layers/`` (incl. ``layers/atlas.toml``) and ``maps/``.
     out_dir
-        Output folder; the GeoPackage is replaced atomically.
+        Output folder. Everything is written into a hidden folder next to it that replaces
+        it when complete (:func:`geo.atomic.replace_dir`): the atlas, its exports and maps
+        appear together or not at all, and concurrent builds cannot mix their files.
+        Entries not in :data:`BUILD_OUTPUTS` are kept.
     progress
         Show a progress bar.
+    maps
+        Also render the web maps (``out_dir/maps``) from the map specs in ``root/maps``.
     """
     config = read_config(root)
     catalog = load_catalog(config.catalog)
@@ -221,12 +231,18 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         if len(level_classes):
             layers["level_classes"] = level_classes
     out_dir = Path(out_dir)
-    path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
-    export_tables(results, trends, catalog, out_dir / "exports")
-    from geo.publish.opendata import publish_levels
+    with replace_dir(out_dir, keep=lambda name: name not in BUILD_OUTPUTS,
+                     what=f"the build folder {out_dir}") as tmp:
+        write_gpkg_layers(tmp / "atlas.gpkg", layers)
+        export_tables(results, trends, catalog, tmp / "exports")
+        from geo.publish.opendata import publish_levels
 
-    publish_levels(path, out_dir)  # incijfers export per version, open data per level
-    return path
+        publish_levels(tmp / "atlas.gpkg", tmp)  # incijfers per version, open data per level
+        if maps:
+            from geo.maps import build_maps
+
+            build_maps(tmp / "atlas.gpkg", config.root / "maps", tmp / "maps")
+    return out_dir / "atlas.gpkg"
 
 
 def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") -> pd.DataFrame:
@@ -255,19 +271,12 @@ def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalo
                   out_dir: Path) -> list[Path]:
     """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
     per theme)."""
-    from geo.atomic import write_csv
-
     written = [write_csv(results, out_dir / "results.csv")]
+    themes = {c: catalog[c].theme for c in catalog.indicators}
     for vid, trend in trends.items():
         written.append(write_csv(trend, out_dir / f"trend_{vid}.csv"))
-        xlsx = out_dir / f"trend_{vid}.xlsx"
-        tmp = xlsx.with_name(f".{xlsx.name}.tmp")
-        themes = {c: catalog[c].theme for c in catalog.indicators}
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for theme, group in trend.groupby(trend["variable"].map(themes), sort=False):
-                group.to_excel(writer, sheet_name=theme[:31], index=False)
-        tmp.replace(xlsx)
-        written.append(xlsx)
+        sheets = dict(tuple(trend.groupby(trend["variable"].map(themes), sort=False)))
+        written.append(write_excel(out_dir / f"trend_{vid}.xlsx", sheets))
     return written
 
 

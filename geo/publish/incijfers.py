@@ -39,6 +39,7 @@ import pyogrio
 
 from geo.atomic import write_text
 from geo.errors import WijkatlasError
+from geo.untrusted import csv_safe_text
 
 __all__ = [
     "DATA_FILE", "METADATA_FILE", "MISSING", "SUPPRESSED", "check_export", "export_tables",
@@ -71,12 +72,10 @@ def indicator_code(code: str) -> str:
 
 
 def _clean_text(text) -> str:
-    """Metadata text: one line, no control characters, never read as a spreadsheet formula."""
+    """Metadata text: one line, no control characters, never read as a spreadsheet formula
+    (:func:`geo.untrusted.csv_safe_text`)."""
     value = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    value = re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", value).strip()
-    if value[:1] in ("=", "+", "-", "@"):
-        value = "'" + value
-    return value
+    return csv_safe_text(re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", value).strip())
 
 
 def _number(value: float) -> str:

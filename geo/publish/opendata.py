@@ -45,8 +45,6 @@ CSV_COLUMNS = (
     "denominator", "n", "significance", "reason", "interpolated_share", "method", "approximate",
     "source", "source_note",
 )
-TEXT_COLUMNS = ("level_label", "unit_name", "label", "theme", "unit", "source_note",
-                "significance", "reason", "method")
 
 
 def _layers(atlas: Path) -> set[str]:
@@ -61,16 +59,6 @@ def _read(atlas: Path, layer: str) -> pd.DataFrame:
         raise WijkatlasError(f"the layer {layer!r} is missing.", file=atlas, unit=layer,
                              fix="rebuild the atlas with `make atlas`.")
     return pyogrio.read_dataframe(atlas, layer=layer)
-
-
-def _safe_text(series: pd.Series) -> pd.Series:
-    """Text cells of a CSV: no control characters, never read as a spreadsheet formula.
-    (Cleaned once per distinct text: a column repeats few texts over many rows.)"""
-    text = series.fillna("").astype(str)
-    unique = pd.Series(pd.unique(text))
-    clean = unique.str.replace(r"[\x00-\x1f\x7f-\x9f]+", " ", regex=True)
-    clean = clean.where(~clean.str[:1].isin(["=", "+", "-", "@"]), "'" + clean)
-    return text.map(dict(zip(unique, clean, strict=True)))
 
 
 def _level_labels(atlas: Path) -> pd.DataFrame:
@@ -106,11 +94,7 @@ def open_data_table(atlas: str | Path, results: pd.DataFrame | None = None) -> p
     levels = {lv: i for i, lv in enumerate(dict.fromkeys(["wijk", *out["level"]]))}
     out = out.assign(_o=out["level"].map(levels)).sort_values(
         ["version", "_o", "unit_code", "variable", "year"], kind="stable")
-    out = out[list(CSV_COLUMNS)].reset_index(drop=True)
-    for column in TEXT_COLUMNS:
-        out[column] = _safe_text(out[column])
-    out["unit_code"] = _safe_text(out["unit_code"])
-    return out
+    return out[list(CSV_COLUMNS)].reset_index(drop=True)
 
 
 def _geometry(atlas: Path, version: str, level: str) -> gpd.GeoDataFrame:
@@ -258,7 +242,8 @@ def _readme(atlas: Path, table: pd.DataFrame) -> str:
 
 def write_open_data(atlas: str | Path, out_dir: str | Path, *,
                     results: pd.DataFrame | None = None) -> list[Path]:
-    """Write ``cijfers.csv``, ``gebieden.gpkg`` and ``README.md`` into ``out_dir``."""
+    """Write ``cijfers.csv``, ``gebieden.gpkg`` and ``README.md`` into ``out_dir`` (text
+    cells of the CSV made spreadsheet-safe by :func:`geo.atomic.write_csv`)."""
     from geo.atomic import write_csv
 
     atlas, out_dir = Path(atlas), Path(out_dir)
