@@ -206,11 +206,16 @@ def export_tables(atlas: str | Path, version: str, *, results: pd.DataFrame | No
     variables = [c for c in order if c in present] + sorted(present - set(order))
     cols = _columns(indicators, variables)
 
+    for level in pd.unique(res["level"]):
+        # a level a source adds on its own (the registers' and survey's gemeente total of a
+        # version without levels.toml): "gemeente" stays "gemeente", others get the version
+        geolevels.setdefault(level, level if level == "gemeente" else f"{level}{version}")
     res["geolevel"] = res["level"].map(geolevels)
-    if res["geolevel"].isna().any():
-        bad = res.loc[res["geolevel"].isna(), "level"].iloc[0]
-        raise WijkatlasError(f"level {bad!r} has no geolevel in the levels table.", file=atlas,
-                             unit=bad, fix="rebuild the atlas with `make atlas`.")
+    bad = [g for g in set(geolevels.values()) if not CODE.fullmatch(g)]
+    if bad:
+        raise WijkatlasError(f"geolevel {bad[0]!r} is not a code of a-z, 0-9 and _.",
+                             file=atlas, unit=bad[0],
+                             fix="give the level a geolevel of a-z, 0-9 and _ in levels.toml.")
     level_order = {lv: i for i, lv in enumerate(dict.fromkeys(geolevels))}
     keys = (res[["year", "level", "geolevel", "unit_code"]].drop_duplicates()
             .assign(o=lambda d: d["level"].map(level_order))

@@ -97,16 +97,28 @@ def open_data_table(atlas: str | Path, results: pd.DataFrame | None = None) -> p
     return out[list(CSV_COLUMNS)].reset_index(drop=True)
 
 
-def _geometry(atlas: Path, version: str, level: str) -> gpd.GeoDataFrame:
+def _geometry(atlas: Path, version: str, level: str,
+              codes: list[str]) -> gpd.GeoDataFrame | None:
+    """The areas of a level: its layer in the atlas; for a one-area level a source added on
+    its own (the registers' gemeente total without levels.toml), the union of the wijken;
+    else None (the level's figures are in the CSV only)."""
     layer = f"wijkindeling_{version}" if level == "wijk" else f"level_{level}_{version}"
-    gdf = _read(atlas, layer)
-    return gdf[["code", "name", "geometry"]]
+    if layer in _layers(atlas):
+        return _read(atlas, layer)[["code", "name", "geometry"]]
+    if len(codes) != 1:
+        return None
+    wijk = _read(atlas, f"wijkindeling_{version}")
+    return gpd.GeoDataFrame({"code": codes, "name": codes},
+                            geometry=[wijk.geometry.union_all()], crs=wijk.crs)
 
 
 def _area_layers(atlas: Path, table: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
     layers = {}
     for (version, level), group in table.groupby(["version", "level"], sort=False):
-        shapes = _geometry(atlas, str(version), str(level))
+        shapes = _geometry(atlas, str(version), str(level),
+                           sorted(group["unit_code"].astype(str).unique()))
+        if shapes is None:
+            continue
         wide = group.pivot_table(index=["unit_code", "year"], columns="variable",
                                  values="value", aggfunc="first", dropna=False)
         status = group.pivot_table(index=["unit_code", "year"], columns="variable",
