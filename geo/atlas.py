@@ -6,7 +6,6 @@ What goes in is described by ``layers/atlas.toml``; the layout of the GeoPackage
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +15,9 @@ import pandas as pd
 import pyogrio
 
 from geo.atomic import replace_dir, write_csv, write_excel, write_gpkg_layers
-from geo.catalog import Catalog, load_catalog
+from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.errors import WijkatlasError
+from geo.files import read_toml, require_keys
 from geo.levels import (
     fill_parts,
     level_classes_table,
@@ -25,9 +25,11 @@ from geo.levels import (
     level_lookup_table,
     level_partitions,
     load_levels,
+    survey_levels,
     with_levels,
 )
 from geo.lineage import changed_areas
+from geo.progress import ProgressBar
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
@@ -54,15 +56,21 @@ class AtlasConfig:
     records: tuple[Path, ...] = ()
     gemeente: str = "gemeente"
     gemeente_name: str = "Gemeente"
+    survey: Path | None = None
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
-        years = []
+        return [year for year in self.buurt_files()
+                if (self.root / self.kerncijfers.format(year=year)).exists()]
+
+    def buurt_files(self) -> dict[int, Path]:
+        """The CBS buurt file per year that the ``buurten`` pattern names and that exists."""
+        files = {}
         for year in range(1990, 2100):
-            if (self.root / self.buurten.format(year=year)).exists() and \
-                    (self.root / self.kerncijfers.format(year=year)).exists():
-                years.append(year)
-        return years
+            path = self.root / self.buurten.format(year=year)
+            if path.exists():
+                files[year] = path
+        return files
 
 
 def read_config(root: str | Path) -> AtlasConfig:
@@ -71,17 +79,25 @@ def read_config(root: str | Path) -> AtlasConfig:
     if not path.exists():
         raise WijkatlasError("atlas configuration not found.", file=path,
                              fix="run wijkatlas from the atlas repository or pass --root.")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = read_toml(path, what="atlas configuration")
+    require_keys(raw, ("versions", "buurten", "kerncijfers"), file=path,
+                 what="atlas configuration",
+                 example='versions = ["2016", "2020"] (the boundary versions to build)')
+    if not isinstance(raw["versions"], list):
+        raise WijkatlasError("versions is not a list.", file=path,
+                             fix='write it as a list of version ids, e.g. versions = ["2020"].')
     return AtlasConfig(
         root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
-        catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],
+        catalog=root / raw["catalog"] if raw.get("catalog") else DEFAULT_CATALOG,
+        buurten=raw["buurten"],
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
         credit=raw.get("credit", "Bron: CBS / PDOK"),
         records=tuple(root / p for p in raw.get("records", [])),
         gemeente=str(raw.get("gemeente", "gemeente")),
-        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))))
+        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))),
+        survey=root / raw["survey"] if raw.get("survey") else None)
 
 
 def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
@@ -90,11 +106,11 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
         source = ind.source
         if synthetic and "synthetisch" not in source.lower():
             source += " (voorbeeldcijfers synthetisch)"
-        rows.append({"code": ind.code, "label": ind.label, "theme": ind.theme,
-                     "unit": ind.unit, "kind": ind.kind, "denominator": ind.denominator,
-                     "weight": ind.weight, "count": ind.count, "source": source,
-                     "decimals": ind.decimals, "approximate": int(ind.approximate),
-                     "description": ind.description})
+        rows.append({"code": ind.code, "label": ind.label, "title": ind.title,
+                     "theme": ind.theme, "unit": ind.unit, "kind": ind.kind,
+                     **{f: ind.ref(f) for f in REF_FIELDS}, "per": ind.per,
+                     "source": source, "decimals": ind.decimals,
+                     "approximate": int(ind.approximate), "description": ind.description})
     return pd.DataFrame(rows)
 
 
@@ -145,18 +161,26 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         Also render the web maps (``out_dir/maps``) from the map specs in ``root/maps``.
     """
     config = read_config(root)
+    if not config.versions:
+        raise WijkatlasError("the atlas configuration names no boundary version to build "
+                             "(versions = []).", file=config.root / CONFIG,
+                             fix='draft and publish a version, then list it: versions = ["2024"].')
     catalog = load_catalog(config.catalog)
     inputs = load_year_inputs(config, catalog)
     if not inputs:
         raise WijkatlasError("no year has both a buurt file and a Kerncijfers table.",
                              file=config.root / CONFIG,
                              fix="check the buurten and kerncijfers patterns.")
+    survey = _survey_inputs(config, catalog)
+    if survey is not None:
+        catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
     level_rows, all_levels = [], {}
+    survey_rows, unplaced, survey_units = {}, [], []
     targets = {}
-    bar = _Progress(progress, len(inputs) * len(config.versions))
-    with bar:
+    with ProgressBar(enabled=progress) as bar:
+        bar.task("reaggregating years x versions", total=len(inputs) * len(config.versions))
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
@@ -176,21 +200,33 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                 "n_units": len(units)})
             results, crosswalks = harmonise(inputs, units, catalog, version=vid,
                                             progress=bar.step)
-            trends[vid] = trend_table(results, catalog)
             levels = load_levels(config.root, vid, units["code"])
             all_levels[vid] = levels
             results = with_levels(results, inputs, crosswalks, units, levels, catalog,
                                   version=vid)
-            layers.update(level_layers(units, levels))
+            level_units = level_layers(units, levels)
+            layers.update(level_units)
             level_rows.append(level_lookup_table(units, levels))
             all_results.append(results)
             all_crosswalks.append(crosswalks)
+            if survey is not None:  # respondents placed in this version's units (geo.survey)
+                rows, missed = survey["run"](units, results[results["level"] == "wijk"],
+                                             version=vid)
+                unplaced.append(missed)
+                survey_units.append(rows.attrs.pop("weights"))
+                survey_rows[vid] = pd.concat([rows, *survey_levels(
+                    survey["run"], levels, level_units, results, version=vid)],
+                    ignore_index=True)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
             {"code": b["code"], "name": b["name"], "year": b["year"],
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
     results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
+    if survey_rows:
+        results = pd.concat([results, as_result_table(pd.concat(survey_rows.values()),
+                                                   source="survey")],
+                            ignore_index=True)
     thresholds: dict[str, float] = {}
     small: dict[str, str] = {}
     if config.records:
@@ -211,12 +247,16 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     for vid in config.versions:
         wijk = results[(results["version"] == vid) & (results["level"] == "wijk")]
         trends[vid] = trend_table(wijk, catalog)
+        if survey is not None:  # survey rows: is the change first -> last edition significant
+            trends[vid] = survey["trend"](trends[vid], survey_rows[vid])
     indicators = indicator_table(catalog, config.synthetic)
     indicators["threshold"] = indicators["code"].map(thresholds)
     indicators["small_label"] = indicators["code"].map(lambda c: small.get(c, ""))
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
     layers["results"] = results
+    if survey_units:  # per version, edition and unit: n, N, weighting, design effect, n_eff
+        layers["survey_weights"] = pd.concat(survey_units, ignore_index=True)
     layers["crosswalks"] = pd.concat(all_crosswalks, ignore_index=True)
     layers["levels"] = pd.concat(level_rows, ignore_index=True)
     for vid, trend in trends.items():
@@ -238,11 +278,42 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         from geo.publish.opendata import publish_levels
 
         publish_levels(tmp / "atlas.gpkg", tmp)  # incijfers per version, open data per level
+        if unplaced:  # survey respondents that could not be placed, per edition and version
+            from geo.atomic import write_csv
+
+            write_csv(pd.concat(unplaced, ignore_index=True),
+                      tmp / "exports" / "enquete_niet_geplaatst.csv")
         if maps:
             from geo.maps import build_maps
 
             build_maps(tmp / "atlas.gpkg", config.root / "maps", tmp / "maps")
     return out_dir / "atlas.gpkg"
+
+
+def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
+    """The survey editions of the atlas (``survey`` in layers/atlas.toml), read and checked
+    once; ``run`` computes them on a version, ``trend`` adds their significance of change to
+    a trend table."""
+    if config.survey is None:
+        return None
+    from geo.survey.atlas import (
+        add_survey_indicators,
+        atlas_survey,
+        load_editions,
+        read_survey_config,
+        survey_trend,
+    )
+
+    survey = read_survey_config(config.survey, gemeente=(config.gemeente, config.gemeente_name))
+    addresses = _addresses(config)
+    editions = load_editions(survey, addresses=addresses)
+
+    def run(units, results, *, version):
+        return atlas_survey(editions, units, results, survey, version=version,
+                            addresses=addresses)
+
+    return {"catalog": add_survey_indicators(catalog, editions, survey.source), "run": run,
+            "trend": survey_trend}
 
 
 def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") -> pd.DataFrame:
@@ -278,27 +349,3 @@ def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalo
         sheets = dict(tuple(trend.groupby(trend["variable"].map(themes), sort=False)))
         written.append(write_excel(out_dir / f"trend_{vid}.xlsx", sheets))
     return written
-
-
-class _Progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self._bar = enabled, total, None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("reaggregating years x versions", total=self.total)
-        return self
-
-    def step(self) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -60,7 +60,7 @@ __all__ = [
     "BASE_LEVEL", "LEVELS_FILE", "Level", "Levels", "compose_crosswalk", "fill_parts",
     "level_classes_table", "level_partitions",
     "level_layers", "level_lookup_table", "level_results", "load_levels", "ratio_parts",
-    "read_levels", "with_levels",
+    "read_levels", "survey_levels", "with_levels",
 ]
 
 
@@ -298,7 +298,7 @@ def compose_crosswalk(crosswalk: pd.DataFrame, lookup: dict[str, str]) -> pd.Dat
 
 def ratio_parts(values: pd.DataFrame, crosswalk: pd.DataFrame, catalog: Catalog,
                 target_area_ha: pd.Series) -> pd.DataFrame:
-    """Numerator and denominator behind every share, mean, median and density.
+    """Numerator and denominator behind every share, mean, median, density and ratio.
 
     Parameters
     ----------
@@ -307,7 +307,7 @@ def ratio_parts(values: pd.DataFrame, crosswalk: pd.DataFrame, catalog: Catalog,
     crosswalk
         ``source_code, target_code, weight, method``.
     catalog
-        The indicator catalog.
+        The indicator catalog (kinds from the registry :data:`geo.kinds.KINDS`).
     target_area_ha
         Area per target code (index), for densities.
 
@@ -325,40 +325,53 @@ def ratio_parts(values: pd.DataFrame, crosswalk: pd.DataFrame, catalog: Catalog,
       population they are a share of);
     * mean and median: :math:`N_t = \\sum_s w_{st} x_s d_s`, :math:`D_t = \\sum_s w_{st} d_s`,
       value :math:`= N_t / D_t`;
+    * ratio of two counts: :math:`N_t = \\sum_s w_{st} n_s`, :math:`D_t = \\sum_s w_{st} d_s`,
+      value :math:`= N_t / D_t \\times per`;
     * density: :math:`N_t = \\sum_s w_{st} c_s` (the count), :math:`D_t` = area in km2.
 
     These are what :func:`geo.reaggregate.reaggregate` divides, so the published value is
     always numerator / denominator (x per); a platform that aggregates further (Swing) sums
     the parts and divides again.
     """
-    kinds = {c: catalog[c].kind for c in catalog.indicators}
+    from geo.kinds import kind_of
+
+    kinds = {c: kind_of(catalog[c].kind) for c in catalog.indicators}
     present = set(pd.unique(values["variable"]))
-    ratio = [c for c in catalog.indicators if kinds[c] in ("share", "mean", "median")
-             and c in present]
-    density = [c for c in catalog.indicators if kinds[c] == "density"
-               and catalog[c].count in present]
+
+    def ref(c: str, field: str) -> str:
+        return getattr(catalog[c], getattr(kinds[c], field)) if getattr(kinds[c], field) else ""
+
+    weighted = [c for c in catalog.indicators if kinds[c].rule == "weighted" and c in present
+                and ref(c, "denominator") in present]
+    area = [c for c in catalog.indicators if kinds[c].rule == "per_area"
+            and ref(c, "denominator") in present]
+    ratio = [c for c in catalog.indicators if kinds[c].rule == "counts_ratio"
+             and ref(c, "numerator") in present and ref(c, "denominator") in present]
     targets = target_area_ha.index
-    if not ratio and not density:
+    if not weighted and not area and not ratio:
         return pd.DataFrame(columns=["unit_code", "variable", "numerator", "denominator"])
-    refs = [catalog[c].denominator if kinds[c] == "share" else catalog[c].weight for c in ratio]
-    counts = [catalog[c].count for c in density]
-    needed = sorted(set(ratio) | set(refs) | set(counts))
+    refs = [ref(c, "denominator") for c in weighted]
+    counts = [ref(c, "denominator") for c in area]
+    nums, dens = [ref(c, "numerator") for c in ratio], [ref(c, "denominator") for c in ratio]
+    needed = sorted(set(weighted) | set(refs) | set(counts) | set(nums) | set(dens))
     source_codes = pd.Index(pd.unique(crosswalk["source_code"]))
     cw = CrosswalkMatrix(crosswalk, source_codes, targets)
     value, _ = source_matrices(values, source_codes, needed)
     col = pd.Index(needed)
     frames = []
-    if ratio:
-        scale = np.array([catalog[c].per if kinds[c] == "share" else 1.0 for c in ratio])
-        x, d = value[:, col.get_indexer(ratio)], value[:, col.get_indexer(refs)]
+    if weighted:
+        scale = np.array([catalog[c].per if kinds[c].scaled else 1.0 for c in weighted])
+        x, d = value[:, col.get_indexer(weighted)], value[:, col.get_indexer(refs)]
         both = ~np.isnan(x) & ~np.isnan(d)
-        num = cw.apply(np.where(both, x * d / scale, np.nan))
-        den = cw.apply(np.where(both, d, np.nan))
-        frames.append((ratio, num, den))
-    if density:
+        frames.append((weighted, cw.apply(np.where(both, x * d / scale, np.nan)),
+                       cw.apply(np.where(both, d, np.nan))))
+    if ratio:
+        frames.append((ratio, cw.apply(value[:, col.get_indexer(nums)]),
+                       cw.apply(value[:, col.get_indexer(dens)])))
+    if area:
         num = cw.apply(value[:, col.get_indexer(counts)])
         km2 = target_area_ha.to_numpy(dtype=float)[:, None] / 100.0
-        frames.append((density, num, np.broadcast_to(km2, num.shape)))
+        frames.append((area, num, np.broadcast_to(km2, num.shape)))
     out = []
     for names, num, den in frames:
         out.append(pd.DataFrame({
@@ -570,4 +583,25 @@ def fill_parts(results: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     where = rows.index[ok]
     out.loc[where, "denominator"] = den[ok]
     out.loc[where, "numerator"] = rows["value"].to_numpy(dtype=float)[ok] * den[ok] / scale[ok]
+    return out
+
+
+def survey_levels(run, levels: Levels, level_units: dict[str, gpd.GeoDataFrame],
+                  results: pd.DataFrame, *, version: str) -> list[pd.DataFrame]:
+    """Survey figures on every higher level of a version, re-tabulated from the respondents.
+
+    ``run(units, counts, version=...)`` is the atlas's survey run (:mod:`geo.survey.atlas`):
+    the respondents are placed in the level's areas (the dissolved wijken), weighted to each
+    area's population (the level's own reaggregated BRP counts in ``results``) and estimated
+    there, never averaged from wijk estimates. A one-area level (the gemeente) is left to
+    the survey's own total row.
+    """
+    out = []
+    for level in levels:
+        if len(level.areas) < 2:
+            continue
+        units = level_units[f"level_{level.id}_{version}"]
+        rows, _ = run(units, results[results["level"] == level.id], version=version)
+        rows.attrs.pop("weights", None)
+        out.append(rows[rows["level"] != "gemeente"].assign(level=level.id))
     return out

@@ -163,10 +163,10 @@ def test_the_gemeente_level_equals_the_source_totals(results, catalog):
 
 def test_level_values_and_parts_agree_for_every_kind(results, catalog):
     shown = results[results["status"].isin(["observed", "partial"])]
-    for kind in ("share", "mean", "density"):
+    for kind in ("share", "mean", "density", "ratio"):
         variables = [c for c in catalog.indicators if catalog[c].kind == kind]
         part = shown[shown["variable"].isin(variables) & (shown["denominator"] > 0)]
-        per = part["variable"].map({c: catalog[c].per if catalog[c].kind == "share" else 1.0
+        per = part["variable"].map({c: catalog[c].per if kind in ("share", "ratio") else 1.0
                                     for c in variables})
         np.testing.assert_allclose(part["numerator"] / part["denominator"] * per,
                                    part["value"], rtol=1e-9)

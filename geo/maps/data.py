@@ -13,18 +13,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import shapely
 
-from geo.catalog import THEMES
-from geo.errors import WijkatlasError
+from geo.catalog import THEMES, display_title
+from geo.errors import WijkatlasError, shorten
+from geo.kinds import KINDS
 from geo.maps.classes import assign_classes, map_classes_table
 from geo.maps.specs import MapSpec
-from geo.units import STATUSES
+from geo.units import CRS, STATUSES, VALUE_STATUSES, WEB_CRS
 
-WEB_CRS = "EPSG:4326"
 #: One character per status in the page's class strings (digits and a-j are classes).
 STATUS_CHARS = {"suppressed": "s", "missing": "m", "small": "k", "withheld": "w",
                 "too_few": "t"}
+#: Survey change verdicts as one character per unit and year (``sig`` in the page data).
+SIGNIFICANCE_CHARS = {"significant gestegen": "u", "significant gedaald": "d",
+                      "geen significante verandering": "g"}
 CREDIT = "Bron: CBS / PDOK, Wijk- en Buurtkaart (CC BY 4.0)"
 SYNTHETIC_NOTE = "voorbeeldcijfers synthetisch"
 #: Above this many units the page draws on a canvas instead of one SVG path per unit.
@@ -38,7 +42,11 @@ def layers_of(atlas: Path) -> set[str]:
     if not Path(atlas).exists():
         raise WijkatlasError("the atlas GeoPackage does not exist.", file=atlas,
                              fix="build it first with `make atlas` (wijkatlas build).")
-    return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
+    try:
+        return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
+    except pyogrio.errors.DataSourceError as exc:
+        raise WijkatlasError(f"the atlas GeoPackage cannot be read ({shorten(exc, 120)}).",
+                             file=atlas, fix="build it again with `wijkatlas build`.") from exc
 
 
 def read_table(atlas: Path, name: str, columns: list[str]) -> pd.DataFrame:
@@ -153,9 +161,10 @@ def _sparse(grid: np.ndarray, decimals: int) -> list:
 def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tuple[list, str]:
     """Per year the municipal figure to compare a wijk with, and its label.
 
-    Shares and means are weighted by their denominator or weight when that is in the atlas;
-    densities are recomputed from their count and the area; otherwise the plain mean of the
-    observed wijken is used ("gemiddelde wijk").
+    By the kind's rule (:mod:`geo.kinds`): shares and means are weighted by their denominator
+    or weight when that is in the atlas; ratios of two counts are recomputed from both counts;
+    densities from their count and the area; otherwise (counts, or a reference missing from
+    the atlas) the plain mean of the observed wijken is used ("gemiddelde wijk").
     """
     values, observed = cube[ind["code"]]
     v = np.where(observed, values, np.nan)
@@ -166,12 +175,23 @@ def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tupl
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, np.nansum(v * w, axis=1) / total, np.nan)
 
-    ref = {"share": ind.get("denominator"), "mean": ind.get("weight"),
-           "median": ind.get("weight")}.get(ind["kind"])
-    if ref and ref in cube:
+    kind = KINDS.get(ind["kind"])
+    rule = kind.rule if kind else ""
+    ref = ind.get(kind.denominator) if kind and kind.denominator else None
+    num = ind.get(kind.numerator) if kind and kind.numerator else None
+    per = float(ind.get("per") or 100.0) if kind and kind.scaled else 1.0
+    if rule == "weighted" and ref in cube:
         avg, label = weighted(cube[ref][0]), "gemeente"
-    elif ind["kind"] == "density" and ind.get("count") in cube:
-        counts = np.where(cube[ind["count"]][1], cube[ind["count"]][0], np.nan)
+    elif rule == "counts_ratio" and ref in cube and num in cube:
+        n = np.where(cube[num][1], cube[num][0], np.nan)
+        d = np.where(cube[ref][1], cube[ref][0], np.nan)
+        ok = np.isfinite(n) & np.isfinite(d)
+        total = np.where(ok, d, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = np.where(total > 0, np.where(ok, n, 0.0).sum(axis=1) / total * per, np.nan)
+        label = "gemeente"
+    elif rule == "per_area" and ref in cube:
+        counts = np.where(cube[ref][1], cube[ref][0], np.nan)
         ok = np.isfinite(counts)
         with np.errstate(invalid="ignore", divide="ignore"):
             avg = np.nansum(counts, axis=1) / (ok * area_km2).sum(axis=1)
@@ -201,7 +221,7 @@ def _check_results(res: pd.DataFrame, atlas: Path, codes: pd.Index) -> None:
         raise WijkatlasError(f"unknown status {row['status']!r}.", file=atlas,
                              unit=f"results {row['unit_code']} {row['variable']} {row['year']}",
                              fix=f"use one of: {', '.join(STATUSES)}.")
-    empty = res[res["status"].isin(["observed", "partial"]) & res["value"].isna()]
+    empty = res[res["status"].isin(VALUE_STATUSES) & res["value"].isna()]
     if len(empty):
         row = empty.iloc[0]
         raise WijkatlasError(f"status {row['status']} without a value.", file=atlas,
@@ -262,8 +282,10 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                                         "lower", "upper", "status", "interpolated_share"])
     res["version"] = res["version"].astype(str)
     res = res[res["version"] == spec.version]
+    municipal = None
     if "level" in res:  # one level per page: the wijken, or a level of geo.levels
         level = res["level"].fillna("wijk").astype(str).replace("", "wijk")
+        municipal = res[level == "gemeente"]
         res = res[level == spec.level]
     if spec.from_year is not None:
         res = res[res["year"] >= spec.from_year]
@@ -299,7 +321,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     yi = np.searchsorted(years, res["year"].to_numpy())
     ui = codes.get_indexer(res["unit_code"])
     shape = (len(years), len(units))
-    area_km2 = np.broadcast_to(units.to_crs("EPSG:28992").area.to_numpy() / 1e6, shape)
+    area_km2 = np.broadcast_to(units.to_crs(CRS).area.to_numpy() / 1e6, shape)
     groups = res.groupby("variable").indices  # variable -> row positions
     cube: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for variable, pos in groups.items():
@@ -334,6 +356,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         chars[status == "p"] = LETTERS[idx[status == "p"]]
         entry = {
             "code": code, "label": ind["label"], "theme": ind["theme"], "unit": ind["unit"],
+            "title": str(ind.get("title") or display_title(ind["label"], ind["unit"])),
             "kind": ind["kind"], "decimals": dec, "source": str(ind["source"]),
             "description": str(ind.get("description") or ""),
             "classes": [{"colour": c, "label": lab} for c, lab in
@@ -356,6 +379,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         if np.isfinite(share).any():
             entry["ip"] = _sparse(np.maximum(np.round(share * 100), 1), 0)
         entry["avg"], entry["avgLabel"] = _municipal_average(cube, ind, area_km2)
+        _survey_fields(entry, sub, rows, cols, shape, years, municipal, code, dec)
         out_inds.append(entry)
 
     vrow = versions[versions["id"].astype(str) == spec.version]
@@ -376,6 +400,35 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         "themes": [t for t in THEMES if t in set(inds["theme"])],
         "indicators": out_inds,
     }
+
+
+def _survey_fields(entry: dict, sub: pd.DataFrame, rows: np.ndarray, cols: np.ndarray,
+                   shape: tuple[int, int], years: list[int], municipal: pd.DataFrame | None,
+                   code: str, decimals: int) -> None:
+    """Survey figures: ``n`` (respondents with a valid answer) per year and unit, ``sig``
+    (change since the previous edition: u/d/g, ``-`` none) and the gemeente's own figure as
+    the comparison line (``avg``)."""
+    if "n" not in sub.columns or not sub["n"].notna().any():
+        return
+    grid = np.full(shape, np.nan)
+    grid[rows, cols] = pd.to_numeric(sub["n"], errors="coerce").to_numpy(dtype=float)
+    entry["n"] = _sparse(grid, 0)
+    entry["survey"] = True
+    if "significance" in sub.columns:
+        sig = np.full(shape, "-", dtype="<U1")
+        sig[rows, cols] = sub["significance"].fillna("").map(SIGNIFICANCE_CHARS).fillna(
+            "-").to_numpy(dtype="<U1")
+        entry["sig"] = ["".join(row) for row in sig]
+    if municipal is not None:
+        own = municipal[municipal["variable"] == code]
+        own = own[own["status"].isin(["observed", "partial"])]
+        if len(own):
+            avg = np.full(len(years), np.nan)
+            pos = np.searchsorted(years, own["year"].to_numpy())
+            ok = (pos < len(years)) & (np.asarray(years)[np.minimum(pos, len(years) - 1)]
+                                       == own["year"].to_numpy())
+            avg[pos[ok]] = own["value"].to_numpy(dtype=float)[ok]
+            entry["avg"], entry["avgLabel"] = _round(avg, decimals + 1), "gemeente"
 
 
 def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:

@@ -62,7 +62,8 @@ PERCENT_UNITS = ("%", "procent", "percentage")
 #: Rounding of exported values (decimals); the checker tolerates this.
 DECIMALS = 6
 PART_SUFFIXES = {"share": ("teller", "noemer"), "density": ("teller", "noemer"),
-                 "mean": ("teller", "gewicht"), "median": ("teller", "gewicht")}
+                 "ratio": ("teller", "noemer"), "mean": ("teller", "gewicht"),
+                 "median": ("teller", "gewicht")}
 
 
 def indicator_code(code: str) -> str:
@@ -121,8 +122,10 @@ def _columns(indicators: pd.DataFrame, variables: list[str]) -> list[_Column]:
         how = ""
         if parts:
             num, den = f"{code}_{parts[0]}", f"{code}_{parts[1]}"
-            if kind == "share":
-                per = "100" if str(unit.get(var)).strip() in PERCENT_UNITS else "per"
+            if kind in ("share", "ratio"):
+                raw_per = pd.to_numeric(row.get("per", 100), errors="coerce") \
+                    if row is not None else 100
+                per = f"{raw_per:g}" if pd.notna(raw_per) else "per"
                 how = (f" Waarde = {num} / {den} x {per}; bij optellen van gebieden "
                        f"{num} en {den} optellen en opnieuw delen.")
             else:
@@ -135,13 +138,18 @@ def _columns(indicators: pd.DataFrame, variables: list[str]) -> list[_Column]:
             continue
         ref = ""
         if row is not None:
-            ref = str(row.get({"share": "denominator", "density": "count"}.get(kind, "weight"))
-                      or "")
+            ref = str(row.get({"share": "denominator", "density": "count",
+                               "ratio": "denominator"}.get(kind, "weight")) or "")
         ref_label = label.get(ref, ref)
         ref_unit = unit.get(ref, "")
         if kind == "share":
             num_unit, den_unit = ref_unit, ref_unit
             num_desc = f"Aantal ({ref_label.lower()}) met het kenmerk van {code}."
+            den_desc = f"Noemer van {code}: {ref_label}."
+        elif kind == "ratio":
+            top = str(row.get("numerator") or "") if row is not None else ""
+            num_unit, den_unit = unit.get(top, ""), ref_unit
+            num_desc = f"Teller van {code}: {label.get(top, top)}."
             den_desc = f"Noemer van {code}: {ref_label}."
         elif kind == "density":
             num_unit, den_unit = ref_unit, "km2"

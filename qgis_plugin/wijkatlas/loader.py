@@ -31,7 +31,7 @@ from .i18n import tr
 
 PROPERTY = "wijkatlas/key"
 RESULT_FIELDS = ("value", "lower", "upper", "status", "method", "interpolated_share",
-                 "approximate")
+                 "approximate", "n", "significance", "source")
 
 
 def _sql_text(value: object) -> str:
@@ -135,10 +135,10 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int,
     definition.setGeometryField("geometry")
     definition.setGeometryWkbType(QgsWkbTypes.MultiPolygon)
     definition.setGeometrySrid(28992)
-    unit = f" ({indicator['unit']})" if indicator.get("unit") else ""
-    name = (tr("layer_indicator", label=indicator["label"], year=year, unit=unit)
+    title = atlas.indicator_title(indicator)
+    name = (tr("layer_indicator", label=title, year=year, unit="")
             if level == "wijk" else
-            tr("layer_indicator_level", label=indicator["label"], year=year, unit=unit,
+            tr("layer_indicator_level", label=title, year=year, unit="",
                level=_level_label(path, version, level)))
     layer = QgsVectorLayer(definition.toString(), name, "virtual")
     if not layer.isValid():
