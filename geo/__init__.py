@@ -22,6 +22,14 @@ from geo.register import (
 )
 from geo.series import harmonise, trend_table
 from geo.sources import load_cbs_buurten, read_units
+from geo.survey import (
+    load_questionnaire,
+    population_from_counts,
+    read_population,
+    read_respondents,
+    survey_editions,
+    survey_results,
+)
 from geo.validate import repair_geometries, validate_units
 
 __version__ = "0.1.0"
@@ -30,8 +38,9 @@ __all__ = [
     "Catalog", "CrosswalkMatrix", "Indicator", "WijkatlasError", "build_atlas",
     "build_crosswalk", "changed_areas", "check_codes", "diff_units", "draft_version",
     "fetch_cbs", "harmonise", "import_units", "init_atlas", "list_versions",
-    "load_cbs_buurten", "load_catalog",
-    "load_version", "publish_version", "raster_points", "read_statline", "read_units",
-    "read_values", "reaggregate", "reassign_buurten", "repair_geometries", "trend_table",
-    "validate_units", "validate_version",
+    "load_cbs_buurten", "load_catalog", "load_questionnaire", "load_version",
+    "population_from_counts", "publish_version", "raster_points", "read_population",
+    "read_respondents", "read_statline", "read_units", "read_values", "reaggregate",
+    "reassign_buurten", "repair_geometries", "survey_editions", "survey_results",
+    "trend_table", "validate_units", "validate_version",
 ]

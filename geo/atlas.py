@@ -45,6 +45,7 @@ class AtlasConfig:
     records: tuple[Path, ...] = ()
     gemeente: str = "gemeente"
     gemeente_name: str = "Gemeente"
+    survey: Path | None = None
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
@@ -72,7 +73,8 @@ def read_config(root: str | Path) -> AtlasConfig:
         credit=raw.get("credit", "Bron: CBS / PDOK"),
         records=tuple(root / p for p in raw.get("records", [])),
         gemeente=str(raw.get("gemeente", "gemeente")),
-        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))))
+        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))),
+        survey=root / raw["survey"] if raw.get("survey") else None)
 
 
 def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
@@ -142,8 +144,12 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         raise WijkatlasError("no year has both a buurt file and a Kerncijfers table.",
                              file=config.root / CONFIG,
                              fix="check the buurten and kerncijfers patterns.")
+    survey = _survey_inputs(config, catalog)
+    if survey is not None:
+        catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    survey_rows, unplaced = {}, []
     targets = {}
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
@@ -168,12 +174,20 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                                             progress=bar.step)
             all_results.append(results)
             all_crosswalks.append(crosswalks)
+            if survey is not None:  # respondents placed in this version's units (geo.survey)
+                rows, missed = survey["run"](units, results, version=vid)
+                survey_rows[vid] = rows
+                unplaced.append(missed)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
             {"code": b["code"], "name": b["name"], "year": b["year"],
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
     results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
+    if survey_rows:
+        results = pd.concat([results, as_result_table(pd.concat(survey_rows.values()),
+                                                   source="survey")],
+                            ignore_index=True)
     thresholds: dict[str, float] = {}
     small: dict[str, str] = {}
     if config.records:
@@ -192,6 +206,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     for vid in config.versions:
         wijk = results[(results["version"] == vid) & (results["level"] == "wijk")]
         trends[vid] = trend_table(wijk, catalog)
+        if survey is not None:  # survey rows: is the change first -> last edition significant
+            trends[vid] = survey["trend"](trends[vid], survey_rows[vid])
     indicators = indicator_table(catalog, config.synthetic)
     indicators["threshold"] = indicators["code"].map(thresholds)
     indicators["small_label"] = indicators["code"].map(lambda c: small.get(c, ""))
@@ -212,11 +228,42 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                      what=f"the build folder {out_dir}") as tmp:
         write_gpkg_layers(tmp / "atlas.gpkg", layers)
         export_tables(results, trends, catalog, tmp / "exports")
+        if unplaced:  # survey respondents that could not be placed, per edition and version
+            from geo.atomic import write_csv
+
+            write_csv(pd.concat(unplaced, ignore_index=True),
+                      tmp / "exports" / "enquete_niet_geplaatst.csv")
         if maps:
             from geo.maps import build_maps
 
             build_maps(tmp / "atlas.gpkg", config.root / "maps", tmp / "maps")
     return out_dir / "atlas.gpkg"
+
+
+def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
+    """The survey editions of the atlas (``survey`` in layers/atlas.toml), read and checked
+    once; ``run`` computes them on a version, ``trend`` adds their significance of change to
+    a trend table."""
+    if config.survey is None:
+        return None
+    from geo.survey.atlas import (
+        add_survey_indicators,
+        atlas_survey,
+        load_editions,
+        read_survey_config,
+        survey_trend,
+    )
+
+    survey = read_survey_config(config.survey, gemeente=(config.gemeente, config.gemeente_name))
+    editions = load_editions(survey)
+    addresses = _addresses(config)
+
+    def run(units, results, *, version):
+        return atlas_survey(editions, units, results, survey, version=version,
+                            addresses=addresses)
+
+    return {"catalog": add_survey_indicators(catalog, editions, survey.source), "run": run,
+            "trend": survey_trend}
 
 
 def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") -> pd.DataFrame:

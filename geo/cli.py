@@ -475,12 +475,21 @@ def reaggregate(
     year: Annotated[int, typer.Option(help="Year of the data (filters points by year built).")]
     = None,
     catalog: Annotated[Path, typer.Option(help="Indicator catalog (TOML).")] = None,
-    exact_share: Annotated[float, typer.Option(help="Share in one target that counts as exact.")]
-    = 0.99,
+    exact_share: Annotated[float, typer.Option(
+        help="Share of a source (slivers set aside) that must lie in one target for it to go "
+             "there whole; 1 = all of it, above 1 = never.")] = 1.0,
+    sliver_width: Annotated[float, typer.Option(
+        help="Overlap pieces thinner than this (mean width, metres) are generalisation "
+             "slivers and dropped; 0 keeps every piece.")] = 2.0,
+    plain_area: Annotated[bool, typer.Option(
+        "--plain-area", help="Pure area weights: no slivers, no exact shortcut, no address or "
+                             "raster weights (as tobler's area_interpolate).")] = False,
     crosswalk_out: Annotated[Path, typer.Option(help="Also write the crosswalk as CSV.")]
     = None,
 ) -> None:
     """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
+    import pandas as pd
+
     from geo.atomic import write_csv
     from geo.catalog import load_catalog
     from geo.crosswalk import build_crosswalk, raster_points
@@ -522,7 +531,9 @@ def reaggregate(
     with _bar(len(src) > 2_000) as bar:
         task = bar.add_task("overlay buurten x wijken", total=None)
         cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column,
-                             raster=cells, exact_share=exact_share, source_name=str(source),
+                             raster=cells, exact_share=exact_share,
+                             sliver_width=sliver_width, plain_area=plain_area,
+                             source_name=str(source),
                              target_name=str(target),
                              progress=lambda done, total: bar.update(task, completed=done,
                                                                      total=total))
@@ -540,9 +551,101 @@ def reaggregate(
     methods = cw["method"].value_counts().to_dict()
     typer.echo(f"{len(tgt)} target units x {result['variable'].nunique()} variables written to "
                f"{out}; crosswalk rows by method: {methods}")
+    partly = pd.DataFrame(cw.attrs["coverage"]).query("uncovered_share > 0.001 and covered_ha > 0")
+    if len(partly):
+        worst = partly.loc[partly["uncovered_share"].idxmax()]
+        typer.echo(f"notice: {len(partly)} source units lie partly outside every target (most: "
+                   f"{worst.source_code}, {worst.uncovered_share:.1%} of {worst.area_ha:.1f} ha); "
+                   "their weights are re-normalised over the covered part, so their whole "
+                   "value is allocated.", err=True)
     if cw.attrs["unallocated"]:
         typer.echo(f"warning: source units outside every target (not allocated): "
                    f"{', '.join(cw.attrs['unallocated'])}", err=True)
+
+
+# --- survey -----------------------------------------------------------------------------------
+
+@app.command()
+@guarded
+def survey(
+    respondents: Annotated[Path, typer.Option(help="Respondent file: CSV, Excel or SPSS .sav.")],
+    questions: Annotated[Path, typer.Option(help="Questionnaire (TOML, [[question]] tables).")],
+    population: Annotated[Path, typer.Option(
+        help="Population per unit: code, geslacht, leeftijdsklasse, aantal.")],
+    out: Annotated[Path, typer.Option(help="Long CSV to write.")],
+    target: Annotated[Path, typer.Option(help="Target polygon layer (e.g. wijken).")] = None,
+    version: Annotated[str, typer.Option(
+        help="Or: a version of the register (published or draft) as the target.")] = None,
+    target_code: Annotated[str, typer.Option(help="Code column of the target layer.")] = None,
+    target_name: Annotated[str, typer.Option(help="Name column of the target layer.")] = None,
+    target_layer: Annotated[str, typer.Option(help="Layer in a target GeoPackage.")] = None,
+    addresses: Annotated[Path, typer.Option(
+        help="Address points (address_id, postcode, huisnummer, toevoeging, bouwjaar).")]
+    = None,
+    addresses_layer: Annotated[str, typer.Option(help="Layer in the address GeoPackage.")]
+    = None,
+    year: Annotated[int, typer.Option(help="Survey year (address points built by then).")]
+    = None,
+    min_n: Annotated[int, typer.Option(help="Fewer valid answers: no figure.")] = 30,
+    indicative_n: Annotated[int, typer.Option(help="Fewer valid answers: indicative.")] = 100,
+    weighting: Annotated[str, typer.Option(help="rake | poststratify | none")] = "rake",
+    trim: Annotated[tuple[float, float], typer.Option(
+        help="Weights within LOW..HIGH x the unit's mean weight.")] = (0.2, 5.0),
+    no_trim: Annotated[bool, typer.Option("--no-trim", help="Do not trim weights.")] = False,
+    encoding: Annotated[str, typer.Option(help="Encoding of CSV input (default: detect).")]
+    = None,
+    unplaced: Annotated[Path, typer.Option(
+        help="Report of respondents not placed (default: OUT_niet_geplaatst.csv).")] = None,
+    gemeente: Annotated[str, typer.Option(help="Code of the row for all units together "
+                                               "('' for none).")] = "gemeente",
+) -> None:
+    """Survey figures per unit: place respondents, weight by age x sex, estimate n, value and
+    95 % interval (any gemeente, any units)."""
+    from geo.atomic import write_csv
+    from geo.register import load_version
+    from geo.sources import read_units
+    from geo.survey import load_questionnaire, read_population, read_respondents, survey_results
+
+    if (target is None) == (version is None):
+        raise WijkatlasError("give either --target (a polygon layer) or --version.",
+                             fix="e.g. --target wijken.gpkg --target-code code.")
+    unplaced = unplaced or out.with_name(out.stem + "_niet_geplaatst.csv")
+    for path in (out, unplaced):
+        if path.resolve() in {p.resolve() for p in (respondents, questions, population)
+                              if p is not None}:
+            raise WijkatlasError("the output would overwrite an input.", file=path,
+                                 fix="write the result to another file.")
+    q = load_questionnaire(questions)
+    people = read_respondents(respondents, q, encoding=encoding)
+    pop = read_population(population)
+    if version is not None:
+        units = load_version(_root(), version).units
+    else:
+        units = read_units(target, code_column=target_code, name_column=target_name,
+                           layer=target_layer)
+    points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    if points is not None and year is None and q.edition is None:
+        raise WijkatlasError("address points need the survey year.", file=questions,
+                             fix="give --year (or `edition` in the questionnaire).")
+    with _bar(len(people) > 20_000) as bar:
+        bar.add_task(f"enquête: {len(people)} respondenten", total=None)
+        res = survey_results(people, q, units, pop, addresses=points,
+                             year=year if year is not None else q.edition, min_n=min_n,
+                             indicative_n=indicative_n, weighting=weighting,
+                             trim=None if no_trim else trim,
+                             gemeente=(gemeente, "Gemeente") if gemeente else None)
+    table = res.results.copy()
+    for column in ("value", "lower", "upper", "margin", "se"):
+        table[column] = table[column].round(3)
+    table[["deff", "n_eff"]] = table[["deff", "n_eff"]].round(3)
+    table["indicative"] = table["indicative"].astype(int)
+    write_csv(table, out)
+    write_csv(res.unplaced, unplaced)
+    shown = table[table["level"] != "gemeente"]
+    typer.echo(f"{len(people) - len(res.unplaced)} of {len(people)} respondents placed in "
+               f"{shown['code'].nunique()} units; {len(shown)} figures written to {out} "
+               f"({int((shown['status'] == 'too_few').sum())} te weinig respons); "
+               f"{len(res.unplaced)} not placed: {unplaced}")
 
 
 # --- partner registers (records) ------------------------------------------------------------
