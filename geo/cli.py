@@ -458,17 +458,56 @@ def versions_publish(version_id: str) -> None:
 def build(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("build"),
     maps: Annotated[bool, typer.Option(help="Also render the web maps.")] = True,
+    publications: Annotated[bool, typer.Option(
+        "--publications/--no-publications",
+        help="Also write the wijkprofiel pages and the book.")] = True,
 ) -> None:
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
     from geo.paths import output_dir
 
     output_dir(out, root=_root())
-    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps)
+    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps,
+                       publications=publications)
     typer.echo(f"atlas written: {path}")
     if maps:
         for page in sorted((out / "maps").glob("*.html")):
             typer.echo(f"map written: {page}")
+    if publications:
+        typer.echo(f"profiles written: {out / 'profiles'}; book written: {out / 'book'}")
+
+
+def _publish(atlas: Path, out: Path, *, book: bool, version: str | None = None,
+             edition: int | None = None) -> None:
+    from geo.publish.run import publish as publish_all
+
+    with _bar(sys.stderr.isatty()) as bar:
+        task = bar.add_task("printing the book", total=None)
+        pages, pdfs = publish_all(atlas, out, versions=[version] if version else None,
+                                  edition=edition, book=book,
+                                  progress=lambda done, total: bar.update(
+                                      task, completed=done, total=total))
+    typer.echo(f"profiles written: {len(pages)} pages in {out / 'profiles'}")
+    if book:
+        typer.echo(f"book written: {len(pdfs)} PDFs in {out / 'book'}")
+
+
+@app.command()
+@guarded
+def publish(
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+    out: Annotated[Path, typer.Option(help="Build folder (profiles/ and book/ go in it).")]
+    = Path("build"),
+    version: Annotated[str | None, typer.Option(help="Only this version.")] = None,
+    edition: Annotated[int | None, typer.Option(help="Last year shown (default: latest).")]
+    = None,
+    book: Annotated[bool, typer.Option(help="Also print the book (PDF).")] = True,
+) -> None:
+    """Write the wijkprofiel pages and the book (PDF) from an atlas GeoPackage."""
+    if not atlas.exists():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    _publish(atlas, out, book=book, version=version, edition=edition)
 
 
 def _render_maps(atlas: Path, out: Path) -> None:
@@ -664,9 +703,11 @@ def survey(
 def records(
     source: Annotated[Path, typer.Option(help="Record source (TOML): location, date, "
                                               "indicators, disclosure.")],
-    target: Annotated[list[Path], typer.Option(help="Units to count in (polygon layer); "
-                                                    "repeat for several versions, which are "
-                                                    "then protected together.")],
+    target: Annotated[list[Path], typer.Option(help="Units to count in: a polygon layer, or "
+                                                    "the id of a version in the register "
+                                                    "(published or draft); repeat for several "
+                                                    "versions, which are then protected "
+                                                    "together.")],
     out: Annotated[Path, typer.Option(help="Long CSV to write (plus <name>.unplaced.csv "
                                            "and <name>.report.csv next to it).")],
     records_file: Annotated[list[Path], typer.Option(
@@ -692,28 +733,51 @@ def records(
 ) -> None:
     """Count register records (police, Wmo, jobs) per unit and year, with disclosure control."""
     from geo.atomic import write_csv
+    from geo.paths import output_file
     from geo.records import load_record_source, records_results
     from geo.records.cli import read_population, summary_line, write_targets
     from geo.sources import read_units
 
-    src = load_record_source(source)
-    inputs = [p.resolve() for p in [source, *target, *(records_file or []),
-                                    *([addresses] if addresses else []),
-                                    *([population] if population else [])]]
+    inputs = {"--source": source, "--addresses": addresses, "--population": population,
+              **{f"--target {t}": t for t in target if t.exists()},
+              **{f"--records {r}": r for r in (records_file or [])}}
     outs = [out, out.with_suffix(".unplaced.csv"), out.with_suffix(".report.csv")]
     for path in outs:
-        if path.resolve() in inputs:
-            raise WijkatlasError("the output would overwrite an input.", file=path,
-                                 fix="choose another --out.")
+        output_file(path, inputs=inputs, root=_root(), suffix=".csv")
+    src = load_record_source(source)
+    for pattern_file in src.file_paths() if not records_file else []:
+        for path in outs:
+            output_file(path, inputs={"record file": pattern_file}, suffix=".csv")
     codes = list(target_code or [])
     if len(codes) not in (0, 1, len(target)):
         raise WijkatlasError(f"{len(codes)} --target-code for {len(target)} --target.",
                              fix="give one --target-code for all targets or one per target.")
-    targets = write_targets([
-        (path, read_units(path, code_column=codes[i] if len(codes) > 1 else
-                          (codes[0] if codes else None), name_column=target_name,
-                          layer=target_layer)) for i, path in enumerate(target)])
+    layers = []
+    for i, path in enumerate(target):
+        if not path.exists() and (_root() / "boundaries" / str(path)).is_dir():
+            # a version id of the register (published or draft): its units
+            from geo.register import load_version
+
+            units = load_version(_root(), str(path)).units[["code", "name", "geometry"]]
+            layers.append((Path(str(path)), units))
+            continue
+        layers.append((path, read_units(
+            path, code_column=codes[i] if len(codes) > 1 else (codes[0] if codes else None),
+            name_column=target_name, layer=target_layer)))
+    targets = write_targets(layers)
     points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    if points is not None:
+        from geo.records.source import METHODS
+
+        need = [c for c in METHODS[src.location.method] if c not in ("x", "y")]
+        lacking = [c for c in need if c not in points.columns]
+        if lacking:
+            raise WijkatlasError(
+                f"the address points have no column(s) {', '.join(lacking)} (needed to place "
+                f"records by {src.location.method}; columns: "
+                f"{', '.join(map(str, points.columns))}).",
+                file=addresses, fix="give BAG-like address points with postcode, huisnummer, "
+                "toevoeging and bag_id columns.", rule="unknown_column")
     pop = read_population(population, list(targets)) if population is not None else None
     with _bar(True) as bar:
         bar.add_task("records placing and counting", total=None)

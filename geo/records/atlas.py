@@ -35,15 +35,16 @@ class AtlasRecords:
 
 
 def record_indicators(source: RecordSource) -> list[Indicator]:
-    """The source's indicators as catalog entries: counts as ``count``, rates as ``share``
-    of their denominator (numerator / denominator x per)."""
+    """The source's indicators as catalog entries: counts as ``count``, rates as ``ratio``
+    of two counts (numerator / denominator x per, :mod:`geo.kinds`)."""
     out = []
     label = source.label + (" (voorbeeldcijfers synthetisch)" if source.synthetic else "")
     for ind in source.indicators:
         out.append(Indicator(
             code=ind.code, label=ind.label, theme=ind.theme, unit=ind.unit,
-            kind="count" if ind.kind == "count" else "share", source=label,
-            denominator=ind.denominator if ind.kind == "rate" else "", per=ind.per,
+            kind="count" if ind.kind == "count" else "ratio", source=label,
+            denominator=ind.denominator if ind.kind == "rate" else "",
+            numerator=ind.count if ind.kind == "rate" else "", per=ind.per,
             decimals=ind.decimals, description=ind.description or _describe(ind, source)))
     return out
 
