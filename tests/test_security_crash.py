@@ -205,7 +205,7 @@ def test_kill_9_during_a_build_leaves_a_whole_old_or_new_build(repo, tmp_path, b
     from geo.atomic import recover
 
     out = build_a
-    proc = hostile.cli("build", "--out", str(out), root=repo,
+    proc = hostile.cli("build", "--out", str(out), "--no-publications", root=repo,
                        env={"WIJKATLAS_CRASH_AT": point})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     if point == "dir-old":  # between the two renames build/ is briefly absent
@@ -224,7 +224,7 @@ def test_the_next_build_recovers_from_a_killed_one(repo, tmp_path, build_a):
     from geo.atlas import build_atlas
 
     out = build_a
-    proc = hostile.cli("build", "--out", str(out), root=repo,
+    proc = hostile.cli("build", "--out", str(out), "--no-publications", root=repo,
                        env={"WIJKATLAS_CRASH_AT": "dir-old"})
     assert proc.returncode == -signal.SIGKILL
     hostile.rename(repo, "2020", {"W01": "Build C"})
@@ -239,7 +239,8 @@ def test_concurrent_builds_into_one_folder_do_not_mix(repo, tmp_path):
     hostile.rename(other, "2020", {"W01": "Build B"})
     out = tmp_path / "build"
     procs = [subprocess.Popen([sys.executable, "-c", hostile.CLI, "--root", str(r), "build",
-                               "--out", str(out)], stdout=subprocess.PIPE,
+                               "--out", str(out), "--no-publications"],
+                              stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True,
                               cwd=Path(__file__).resolve().parents[1]) for r in (repo, other)]
     for p in procs:
