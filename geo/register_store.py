@@ -56,7 +56,7 @@ def check_version_id(version_id: object) -> str:
     shown = text if len(text) <= 60 else text[:57] + "..."
     why = "is empty" if not text else "is longer than 40 characters" if len(text) > 40 else \
         "is not a valid version id"
-    raise WijkatlasError(f"version id {shown!r} {why}.", unit=shown or None,
+    raise WijkatlasError(f"version id {shown!r} {why}.",
                          fix=f"use {ID_RULE}.", rule="version_id")
 
 
