@@ -18,6 +18,9 @@ app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS da
 versions_app = typer.Typer(help="The boundary register: versions of the wijkindeling.",
                            no_args_is_help=True)
 app.add_typer(versions_app, name="versions")
+export_app = typer.Typer(help="Exports of the atlas for other platforms (incijfers / Swing).",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
 fetch_app = typer.Typer(help="Download CBS data into this atlas (PDOK geometry, StatLine "
                              "Kerncijfers).", no_args_is_help=True)
 app.add_typer(fetch_app, name="fetch")
@@ -694,6 +697,41 @@ def survey(
                f"{shown['code'].nunique()} units; {len(shown)} figures written to {out} "
                f"({int((shown['status'] == 'too_few').sum())} te weinig respons); "
                f"{len(res.unplaced)} not placed ({reasons or 'none'}): {unplaced}")
+
+
+# --- export: incijfers (Swing) ------------------------------------------------------------------
+
+@export_app.command("incijfers")
+@guarded
+def export_incijfers(
+    version: Annotated[str, typer.Option(help="Boundary version, e.g. 2020.")],
+    out: Annotated[Path, typer.Option(help="Folder for data.csv and metadata.csv.")],
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+) -> None:
+    """Write the incijfers (Swing bulk upload) data and metadata files of one version."""
+    from geo.publish.incijfers import write_incijfers
+
+    if not atlas.is_file():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    data, meta = write_incijfers(atlas, version, out)
+    typer.echo(f"incijfers export of version {version} written: {data}, {meta}")
+
+
+@export_app.command("check")
+@guarded
+def export_check(
+    folder: Annotated[Path, typer.Argument(help="Folder with data.csv and metadata.csv.")],
+) -> None:
+    """Check an incijfers export against Swing's rules. Exit 0 valid, 1 problems, 2 unreadable."""
+    from geo.publish.incijfers import check_export
+
+    problems = check_export(folder)
+    for line in problems:
+        typer.echo(f"error: {line}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: the export follows the incijfers rules.")
 
 
 # --- partner registers (records) ------------------------------------------------------------

@@ -84,8 +84,14 @@ def atlas_records(
     addresses: gpd.GeoDataFrame | None,
     populations: pd.DataFrame,
     gemeente: tuple[str, str],
+    levels: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    level_names: Mapping[str, str] | None = None,
 ) -> AtlasRecords:
-    """Count every record source on every version, protected together per source."""
+    """Count every record source on every version, protected together per source.
+
+    ``levels`` (``{(version, level): {wijk code: area code}}``, from ``geo.levels``) adds the
+    higher levels of each version (kernen, wijkteams, ...), counted and protected together
+    with the wijken; ``level_names`` names their areas."""
     from geo.records.locate import address_units
 
     sources = [load_record_source(p, catalog=catalog) for p in paths]
@@ -103,7 +109,8 @@ def atlas_records(
     results, reports, inds, thresholds, small = [], [], [], {}, {}
     for src in sources:
         res, placement = records_results(src, targets, addresses=adr, populations=populations,
-                                         gemeente=gemeente)
+                                         gemeente=gemeente, levels=levels,
+                                         level_names=level_names)
         results.append(res)
         report = placement.report()
         report.insert(0, "source", src.name)
