@@ -563,9 +563,9 @@ def fill_parts(results: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """
     out = results.copy()
     kinds = {c: catalog[c].kind for c in catalog.indicators}
-    ref = {c: (catalog[c].denominator if kinds[c] == "share" else catalog[c].weight)
-           for c in catalog.indicators if kinds[c] in ("share", "mean", "median")}
-    per = {c: (catalog[c].per if kinds[c] == "share" else 1.0) for c in ref}
+    ref = {c: (catalog[c].denominator if kinds[c] in ("share", "ratio") else catalog[c].weight)
+           for c in catalog.indicators if kinds[c] in ("share", "ratio", "mean", "median")}
+    per = {c: (catalog[c].per if kinds[c] in ("share", "ratio") else 1.0) for c in ref}
     need = (out["variable"].isin(list(ref)) & out["numerator"].isna()
             & out["status"].isin(["observed", "partial"]) & out["value"].notna())
     if not need.any():
