@@ -6,7 +6,6 @@ What goes in is described by ``layers/atlas.toml``; the layout of the GeoPackage
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +14,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geo.atomic import replace_dir, write_csv, write_excel, write_gpkg_layers
-from geo.catalog import Catalog, load_catalog
+from geo.atomic import replace_dir, write_csv, write_gpkg_layers
+from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.errors import WijkatlasError
+from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas
+from geo.progress import ProgressBar
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
@@ -27,7 +28,7 @@ from geo.units import RESULT_COLUMNS
 CONFIG = Path("layers") / "atlas.toml"
 #: What a build writes into its output folder. The build replaces these as one transaction;
 #: anything else found in the folder (e.g. ``plugin/`` of ``make plugin``) is kept.
-BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps"}
+BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps", "profiles", "book"}
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,17 @@ class AtlasConfig:
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
-        years = []
+        return [year for year in self.buurt_files()
+                if (self.root / self.kerncijfers.format(year=year)).exists()]
+
+    def buurt_files(self) -> dict[int, Path]:
+        """The CBS buurt file per year that the ``buurten`` pattern names and that exists."""
+        files = {}
         for year in range(1990, 2100):
-            if (self.root / self.buurten.format(year=year)).exists() and \
-                    (self.root / self.kerncijfers.format(year=year)).exists():
-                years.append(year)
-        return years
+            path = self.root / self.buurten.format(year=year)
+            if path.exists():
+                files[year] = path
+        return files
 
 
 def read_config(root: str | Path) -> AtlasConfig:
@@ -63,10 +69,17 @@ def read_config(root: str | Path) -> AtlasConfig:
     if not path.exists():
         raise WijkatlasError("atlas configuration not found.", file=path,
                              fix="run wijkatlas from the atlas repository or pass --root.")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = read_toml(path, what="atlas configuration")
+    require_keys(raw, ("versions", "buurten", "kerncijfers"), file=path,
+                 what="atlas configuration",
+                 example='versions = ["2016", "2020"] (the boundary versions to build)')
+    if not isinstance(raw["versions"], list):
+        raise WijkatlasError("versions is not a list.", file=path,
+                             fix='write it as a list of version ids, e.g. versions = ["2020"].')
     return AtlasConfig(
         root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
-        catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],
+        catalog=root / raw["catalog"] if raw.get("catalog") else DEFAULT_CATALOG,
+        buurten=raw["buurten"],
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
@@ -83,11 +96,11 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
         source = ind.source
         if synthetic and "synthetisch" not in source.lower():
             source += " (voorbeeldcijfers synthetisch)"
-        rows.append({"code": ind.code, "label": ind.label, "theme": ind.theme,
-                     "unit": ind.unit, "kind": ind.kind, "denominator": ind.denominator,
-                     "weight": ind.weight, "count": ind.count, "source": source,
-                     "decimals": ind.decimals, "approximate": int(ind.approximate),
-                     "description": ind.description})
+        rows.append({"code": ind.code, "label": ind.label, "title": ind.title,
+                     "theme": ind.theme, "unit": ind.unit, "kind": ind.kind,
+                     **{f: ind.ref(f) for f in REF_FIELDS}, "per": ind.per,
+                     "source": source, "decimals": ind.decimals,
+                     "approximate": int(ind.approximate), "description": ind.description})
     return pd.DataFrame(rows)
 
 
@@ -119,7 +132,7 @@ def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
 
 
 def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False,
-                maps: bool = False) -> Path:
+                maps: bool = False, publications: bool = False) -> Path:
     """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports, and the web maps) from an atlas
     repository, as one transaction.
 
@@ -136,8 +149,15 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         Show a progress bar.
     maps
         Also render the web maps (``out_dir/maps``) from the map specs in ``root/maps``.
+    publications
+        Also write the wijkprofiel pages (``out_dir/profiles``) and the book
+        (``out_dir/book``) from the new atlas (:mod:`geo.publish`).
     """
     config = read_config(root)
+    if not config.versions:
+        raise WijkatlasError("the atlas configuration names no boundary version to build "
+                             "(versions = []).", file=config.root / CONFIG,
+                             fix='draft and publish a version, then list it: versions = ["2024"].')
     catalog = load_catalog(config.catalog)
     inputs = load_year_inputs(config, catalog)
     if not inputs:
@@ -151,8 +171,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
     survey_rows, unplaced, survey_units = {}, [], []
     targets = {}
-    bar = _Progress(progress, len(inputs) * len(config.versions))
-    with bar:
+    with ProgressBar(enabled=progress) as bar:
+        bar.task("reaggregating years x versions", total=len(inputs) * len(config.versions))
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
@@ -236,10 +256,17 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
 
             write_csv(pd.concat(unplaced, ignore_index=True),
                       tmp / "exports" / "enquete_niet_geplaatst.csv")
+        from geo.publish.exports import write_trend_exports
+
+        write_trend_exports(tmp / "atlas.gpkg", tmp / "exports")
         if maps:
             from geo.maps import build_maps
 
             build_maps(tmp / "atlas.gpkg", config.root / "maps", tmp / "maps")
+        if publications:
+            from geo.publish.run import publish
+
+            publish(tmp / "atlas.gpkg", tmp)
     return out_dir / "atlas.gpkg"
 
 
@@ -293,36 +320,9 @@ def _map_classes(results, indicators, maps_dir: Path) -> pd.DataFrame | None:
 
 def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalog: Catalog,
                   out_dir: Path) -> list[Path]:
-    """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
-    per theme)."""
+    """CSV of the long results and per version the plain trend table; the planner's Excel and
+    Dutch CSV are made from the atlas by :func:`geo.publish.exports.write_trend_exports`."""
     written = [write_csv(results, out_dir / "results.csv")]
-    themes = {c: catalog[c].theme for c in catalog.indicators}
     for vid, trend in trends.items():
         written.append(write_csv(trend, out_dir / f"trend_{vid}.csv"))
-        sheets = dict(tuple(trend.groupby(trend["variable"].map(themes), sort=False)))
-        written.append(write_excel(out_dir / f"trend_{vid}.xlsx", sheets))
     return written
-
-
-class _Progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self._bar = enabled, total, None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("reaggregating years x versions", total=self.total)
-        return self
-
-    def step(self) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -70,7 +70,7 @@ def test_geerpark_2016_figures_on_the_2020_version(survey):
 
 
 def test_old_buurt_share_modelling_is_gone(atlas_dir):
-    catalog = tomllib.loads((REPO / "layers/indicators.toml").read_text(encoding="utf-8"))
+    catalog = tomllib.loads((REPO / "geo/data/indicators.toml").read_text(encoding="utf-8"))
     assert not set(SURVEY_CODES) & {i["code"] for i in catalog["indicator"]}
     header = (REPO / "layers/kerncijfers/kerncijfers_2019_GM0797.csv").read_text().split("\n")[0]
     assert not set(SURVEY_CODES) & set(header.split(","))

@@ -17,11 +17,12 @@ from branca.utilities import color_brewer
 
 from geo.errors import WijkatlasError
 from geo.maps.specs import ClassSpec, class_specs, read_specs, version_defaults
+from geo.units import VALUE_STATUSES
 
 MAP_CLASSES_COLUMNS = ["version", "variable", "scheme", "class_index", "lower", "upper",
                        "colour", "label"]
 #: Statuses whose value is drawn in a class colour (a partial value is the observed part).
-CLASSIFIED_STATUSES = ("observed", "partial")
+CLASSIFIED_STATUSES = VALUE_STATUSES
 
 
 def format_nl(value: float, decimals: int = 0) -> str:
