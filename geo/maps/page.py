@@ -123,6 +123,32 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     return finish_page(text, label=html.escape(f"Kaart: {spec.title}"))
 
 
+def level_specs(specs: list[MapSpec], atlas: Path) -> list[MapSpec]:
+    """For every wijk atlas page, the same page on each higher level of its version that the
+    atlas holds (``index.html`` -> ``index_kern.html``, ``index_wijkteam.html``); the gemeente
+    (one area) gets no map of its own."""
+    from dataclasses import replace
+
+    from geo.maps.data import atlas_levels, read_table
+
+    taken = {s.file for s in specs}
+    out = []
+    for spec in specs:
+        if spec.kind != "atlas" or spec.level != "wijk":
+            continue
+        for level, label in atlas_levels(atlas, spec.version):
+            layer = read_table(atlas, f"level_{level}_{spec.version}", ["code"])
+            if len(layer) < 2:
+                continue
+            file = f"{Path(spec.file).stem}_{level}.html"
+            if file in taken:
+                continue
+            taken.add(file)
+            out.append(replace(spec, file=file, title=f"{spec.title}: {label.lower()}",
+                               level=level))
+    return out
+
+
 def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
     """Write the web atlas pages of every map specification in ``specs_dir``.
 
@@ -150,6 +176,7 @@ def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
     if not specs:
         raise WijkatlasError("no map specification (*.toml) found.", file=specs_dir,
                              fix="add e.g. maps/atlas.toml with kind = \"atlas\".")
+    specs = specs + level_specs(specs, atlas)
     pages = [{"file": s.file, "title": s.title} for s in specs]
     rendered = [(out_dir / s.file, render_page(s, atlas, specs_dir, pages)) for s in specs]
     out_dir.mkdir(parents=True, exist_ok=True)

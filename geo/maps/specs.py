@@ -5,7 +5,9 @@ Two kinds of page:
 ``kind = "atlas"``
     The themed choropleth atlas on one boundary version, with a time control. Keys:
     ``file`` (page name, e.g. ``index.html``), ``title``, ``version``, optional
-    ``from_year`` / ``to_year``, ``themes`` (subset of the eight themes), ``indicators``
+    ``from_year`` / ``to_year``, ``level`` (default ``"wijk"``; or a level of the version such
+    as ``"kern"``; an atlas page also gets a page per level of its version automatically),
+    ``themes`` (subset of the eight themes), ``indicators``
     (subset of variable codes), ``default_indicator``, and classification defaults
     ``scheme``, ``k``, ``palette``. Per variable overrides go in ``[variables.<code>]`` with
     ``scheme``, ``k``, ``palette`` and (for ``scheme = "fixed"``) ``breaks``, the upper
@@ -17,6 +19,7 @@ Two kinds of page:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +60,7 @@ class MapSpec:
     themes: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
     default_indicator: str = ""
+    level: str = "wijk"  # the wijken, or a higher level of the version (geo.levels)
     classes: ClassSpec = field(default_factory=ClassSpec)
     variables: dict[str, ClassSpec] = field(default_factory=dict)
 
@@ -124,8 +128,12 @@ def read_spec(path: Path) -> MapSpec:
         str(code): _class_spec(sub, base, path, str(code))
         for code, sub in raw.get("variables", {}).items()
     }
+    level = str(raw.get("level", "wijk"))
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", level):
+        raise WijkatlasError(f"level = {level!r} is not a level id.", file=path,
+                             fix='use "wijk" or the id of a level in levels.toml, e.g. "kern".')
     return MapSpec(
-        path=path, kind=kind, file=page, title=title, version=version,
+        path=path, kind=kind, file=page, title=title, version=version, level=level,
         from_year=raw.get("from_year"), to_year=raw.get("to_year"),
         themes=tuple(raw.get("themes", ())), indicators=tuple(raw.get("indicators", ())),
         default_indicator=str(raw.get("default_indicator", "")),

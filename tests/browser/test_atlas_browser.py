@@ -247,7 +247,7 @@ def real(atlas_dir, tmp_path_factory):
     spec = read_spec(REPO / "maps" / "atlas.toml")
     pages = build_maps(gpkg, REPO / "maps", tmp_path_factory.mktemp("real_maps"))
     res = pyogrio.read_dataframe(gpkg, layer="results")
-    res = res[res["version"].astype(str) == spec.version]
+    res = res[(res["version"].astype(str) == spec.version) & (res["level"] == "wijk")]
     inds = pyogrio.read_dataframe(gpkg, layer="indicators").set_index("code")
     return {"gpkg": gpkg, "spec": spec, "index": pages[0], "grenzen": pages[1], "res": res,
             "inds": inds}

@@ -207,7 +207,7 @@
       var avg = counted ? asIndex(I.avg) : I.avg;
       // The scale follows the wijk's own values (padded); the gemeente line is clipped to it.
       var all = own.filter(function (v) { return v !== null; });
-      if (!all.length) { return "<p>Geen gegevens voor deze wijk.</p>"; }
+      if (!all.length) { return "<p>Geen gegevens voor " + esc(D.unitThis || "deze wijk") + ".</p>"; }
       var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
       var pad = (hi - lo) * 0.15 || Math.max(Math.abs(hi) * 0.05, 1);
       lo -= pad; hi += pad;
@@ -282,7 +282,8 @@
       return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
         esc(I.title) + ", " + years[0] + "–" + years[years.length - 1] +
         "</div>" + chart(I, j) +
-        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
+        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> " +
+        esc(D.unitNoun || "wijk") + " " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
         (I.survey ? surveyTable(I, j) :
           "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>") +
@@ -290,26 +291,31 @@
           "\">Wijkprofiel " + esc(D.units.name[j]) + "</a></p>" : "") + "</div>";
     }
 
-    /** Pan the map so that no panel (title, indicator panel, legend, attribution) covers the
-     * popup: down below the panels above it, or up above the panels below it. */
+    /** Pan the map (instead of Leaflet's auto-pan) so that the popup lies inside the map and
+     * no panel (title, indicator panel, legend, attribution) covers it: down below the panels
+     * above it, or up above the panels below it. */
     function keepClear(pop) {
       var el = pop.getElement();
       if (!el) { return; }
-      var p = el.getBoundingClientRect(), down = 0, up = 0;
+      var c = map.getContainer().getBoundingClientRect(), p = el.getBoundingClientRect();
+      var dx = 0, down = Math.max(0, c.top + 10 - p.top), up = 0;
+      if (p.right > c.right - 10) { dx = p.right - (c.right - 10); }
+      if (p.left - dx < c.left + 10) { dx = p.left - (c.left + 10); }
       var panels = map.getContainer().querySelectorAll(".wa-panel, .leaflet-control-attribution");
       for (var i = 0; i < panels.length; i++) {
         var r = panels[i].getBoundingClientRect();
-        if (!r.width || !r.height || r.right <= p.left || r.left >= p.right ||
+        if (!r.width || !r.height || r.right <= p.left - dx || r.left >= p.right - dx ||
             r.bottom <= p.top || r.top >= p.bottom) { continue; }
-        if (r.top < p.top) { down = Math.max(down, r.bottom + 6 - p.top); }
+        // Panels in the top corners push the popup down, those at the bottom push it up.
+        if (panels[i].closest(".leaflet-top")) { down = Math.max(down, r.bottom + 6 - p.top); }
         else { up = Math.max(up, p.bottom + 6 - r.top); }
       }
-      if (down || up) { map.panBy([0, up - down], { animate: false }); }
+      if (down && up) { up = 0; }  // no room for both: keep the popup's top (its name) clear
+      if (dx || down || up) { map.panBy([dx, up - down], { animate: false }); }
     }
 
     group.bindTooltip(tooltip, { sticky: true, className: "wa-tooltip" });
-    group.bindPopup(popup, { maxWidth: 280, autoPanPaddingTopLeft: L.point(10, 120),
-      autoPanPaddingBottomRight: L.point(10, 40) });
+    group.bindPopup(popup, { maxWidth: 280, autoPan: false });
     map.on("popupopen", function (e) {
       L.DomUtil.addClass(map.getContainer(), "wa-popup-open");
       group.closeTooltip();
@@ -365,8 +371,10 @@
       L.DomEvent.disableScrollPropagation(legendDiv);
       return legendDiv;
     };
-    C.titleControl(map, D.title, /wijken/.test(D.versionName) ? D.versionName :
-      D.versionName + " · " + fmt(D.units.code.length, 0) + " wijken", basemaps.pages);
+    var noun = D.unitsNoun || "wijken";
+    C.titleControl(map, D.title, noun === "wijken" && /wijken/.test(D.versionName) ?
+      D.versionName : D.versionName + " · " + fmt(D.units.code.length, 0) + " " + noun,
+      basemaps.pages);
     panel.addTo(map);
     legend.addTo(map);
 
@@ -398,7 +406,8 @@
             "</td><td class=\"wa-count\">" + counts[e[0]] + "</td></tr>";
         }
       });
-      html += "</table><div class=\"wa-legend-note\">aantal wijken per klasse</div>";
+      html += "</table><div class=\"wa-legend-note\">aantal " + esc(D.unitsNoun || "wijken") +
+        " per klasse</div>";
       legendDiv.innerHTML = html;
     }
 
