@@ -177,6 +177,7 @@ def test_phone_layout_nothing_covers_the_popup_or_each_other(site, tab):
         assert hits == [], code
         assert page.locator(".leaflet-popup b").first.is_visible()
         page.locator(".leaflet-popup-close-button").click()
+        page.wait_for_selector(".leaflet-popup", state="detached")  # faded out and removed
     g = tab(site["grenzen"].as_uri(), size=SIZES["phone"], ready=True)
     assert _overlaps(g.page, PANELS) == []
     assert t.errors == [] and g.errors == []
