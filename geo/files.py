@@ -22,7 +22,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGIC = b"PK\x03\x04"
 
 __all__ = [
-    "read_toml", "read_vector", "require_file", "require_keys", "sniff", "writable_folder",
+    "decode_text", "read_toml", "read_vector", "require_file", "require_keys", "sniff",
+    "writable_folder",
 ]
 
 
@@ -62,6 +63,40 @@ def sniff(path: str | Path, size: int = 64 * 1024) -> bytes:
     """The first ``size`` bytes of a file (to recognise its type without reading it all)."""
     with open(path, "rb") as handle:
         return handle.read(size)
+
+
+def decode_text(data: bytes, path: str | Path, encoding: str | None = None) -> str:
+    """Text of a CSV file as Dutch systems write it: UTF-8 (with or without BOM), else
+    Windows-1252 / Latin-1; UTF-16 and binary files are refused.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    path
+        The file, for messages.
+    encoding
+        Use this encoding instead of detecting one.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise WijkatlasError(f"cannot be read as {encoding} ({shorten(str(exc))}).",
+                                 file=path, fix="give the right encoding, or save the file "
+                                 "as UTF-8.") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:65536]:
+        raise WijkatlasError("unreadable encoding (UTF-16 or a binary file, not text CSV).",
+                             file=path, fix="save the file as CSV in UTF-8 (or Latin-1).")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise WijkatlasError("unreadable encoding (neither UTF-8 nor Windows-1252/Latin-1).",
+                             file=path, fix="save the file as CSV in UTF-8.") from None
 
 
 def read_toml(path: str | Path, *, what: str = "TOML file",

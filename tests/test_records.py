@@ -460,3 +460,19 @@ def test_cli_on_sample_with_two_versions_and_population(tmp_path):
     unplaced = pd.read_csv(out.with_suffix(".unplaced.csv"))
     assert {"file", "row", "reason"} <= set(unplaced.columns)
     assert "postcode" not in unplaced.columns  # no personal data in the report
+
+
+def test_windows_1252_csv_is_read_like_utf8(tmp_path):
+    """Register exports from Dutch systems are often Windows-1252: read, not refused."""
+    from geo.records.read import read_record_file
+
+    text = "id;straat;postcode\n1;Rijksweg é;5251AB\n2;Molenstraat;5251AC\n"
+    (tmp_path / "cp1252.csv").write_bytes(text.encode("cp1252"))
+    (tmp_path / "utf8.csv").write_bytes(text.encode("utf-8-sig"))
+    a = read_record_file(tmp_path / "cp1252.csv")
+    b = read_record_file(tmp_path / "utf8.csv")
+    pd.testing.assert_frame_equal(a, b)
+    assert a.loc[0, "straat"] == "Rijksweg é"
+    (tmp_path / "utf16.csv").write_bytes(text.encode("utf-16"))
+    with pytest.raises(WijkatlasError, match="UTF-16"):
+        read_record_file(tmp_path / "utf16.csv")

@@ -7,6 +7,7 @@ this package except the counts.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.errors import WijkatlasError
+from geo.errors import WijkatlasError, shorten
+from geo.files import decode_text
 from geo.records.source import RecordSource
 
 PC6 = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
@@ -27,9 +29,8 @@ WRONG_CRS_SHARE = 0.5
 __all__ = ["prepare_records", "read_record_file", "read_records"]
 
 
-def _sniff_separator(path: Path) -> str:
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-        first = handle.readline()
+def _sniff_separator(text: str) -> str:
+    first = text.split("\n", 1)[0]
     counts = {sep: first.count(sep) for sep in (";", ",", "\t")}
     return max(counts, key=counts.get) if max(counts.values()) else ","
 
@@ -43,8 +44,9 @@ def read_record_file(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            frame = pd.read_csv(path, sep=_sniff_separator(path), dtype=str,
-                                keep_default_na=False, encoding="utf-8-sig")
+            text = decode_text(path.read_bytes(), path)  # UTF-8 or Windows-1252
+            frame = pd.read_csv(io.StringIO(text), sep=_sniff_separator(text), dtype=str,
+                                keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         elif suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb"):
@@ -67,7 +69,7 @@ def read_record_file(path: str | Path) -> pd.DataFrame:
                              fix="give a file with a header and at least one record.",
                              rule="empty_file") from exc
     except Exception as exc:  # parsers raise many types for broken files
-        raise WijkatlasError(f"cannot be read ({exc}).", file=path,
+        raise WijkatlasError(f"cannot be read ({shorten(str(exc))}).", file=path,
                              fix="save it as UTF-8 CSV or .xlsx with a header row.") from exc
     if len(frame) == 0:
         raise WijkatlasError("the file has no records (only a header, or nothing).", file=path,
