@@ -18,13 +18,16 @@ import pyogrio
 from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.errors import WijkatlasError
-from geo.lineage import changed_areas
-from geo.register import load_version
+from geo.classes import class_settings, map_classes_table
+from geo.lineage import changed_areas, diff_units, lineage_text
+from geo.register import list_versions, load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
 from geo.units import RESULT_COLUMNS
 
 CONFIG = Path("layers") / "atlas.toml"
+#: ``versions = "published"`` in layers/atlas.toml: every published version of the register.
+PUBLISHED = "published"
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,37 @@ def read_config(root: str | Path) -> AtlasConfig:
                              fix="run wijkatlas from the atlas repository or pass --root.")
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     return AtlasConfig(
-        root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
+        root=root, name=raw.get("name", "Wijkatlas"),
+        versions=_versions(root, raw.get("versions", PUBLISHED), path),
         catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
         credit=raw.get("credit", "Bron: CBS / PDOK"))
+
+
+def _versions(root: Path, declared, path: Path) -> list[str]:
+    """The versions to build: ``"published"`` (every published version, oldest first) or a
+    list of ids."""
+    if declared == PUBLISHED:
+        metas = list_versions(root)
+        broken = [m for m in metas if not m.get("intact", True)]
+        if broken:
+            m = broken[0]
+            raise WijkatlasError(f"published version {m['id']} was changed on disk (checksum "
+                                 "mismatch).", file=root / "boundaries" / str(m["id"]),
+                                 fix=m["fix"])
+        ids = [str(m["id"]) for m in metas if m.get("status") == "published"]
+        if not ids:
+            raise WijkatlasError("the register has no published version to build.",
+                                 file=root / "boundaries",
+                                 fix="publish one: wijkatlas versions publish ID.")
+        return ids
+    if isinstance(declared, list) and declared:
+        return [str(v) for v in declared]
+    raise WijkatlasError(f"versions = {declared!r} is neither \"published\" nor a list of ids.",
+                         file=path, fix='write versions = "published" (every published '
+                                        "version), or a list of version ids.")
 
 
 def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
@@ -124,14 +152,17 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
+            parent_id = version.meta.get("parent")
+            parent_units = load_version(config.root, parent_id).units if parent_id else None
+            texts = lineage_text(diff_units(parent_units, units)) if parent_id else {}
             layers[f"wijkindeling_{vid}"] = gpd.GeoDataFrame({
                 "code": units["code"], "name": units["name"], "version": vid,
                 "lineage": units["lineage"], "lineage_parents": units["parents"].map(",".join),
+                "lineage_text": [texts.get(c, "") for c in units["code"]],
                 "definition": units["definition"], "area_ha": area_ha(units.geometry),
             }, geometry=units.geometry, crs=units.crs)
-            parent_id = version.meta.get("parent")
             if parent_id:
-                moved = changed_areas(load_version(config.root, parent_id).units, units)
+                moved = changed_areas(parent_units, units)
                 layers[f"changes_{parent_id}_{vid}"] = moved.assign(
                     from_version=parent_id, to_version=vid)
             version_rows.append({**{k: version.meta.get(k, "") for k in (
@@ -157,9 +188,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         layers[f"trend_{vid}"] = trend
     layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
                                      "synthetic": int(config.synthetic)}])
-    classes = _map_classes(results, indicators, config.root / "maps")
-    if classes is not None:
-        layers["map_classes"] = classes
+    layers["map_classes"] = map_classes_table(results, indicators,
+                                              class_settings(config.root / CONFIG))
     out_dir = Path(out_dir)
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
     export_tables(results, trends, catalog, out_dir / "exports")
@@ -178,14 +208,6 @@ def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") ->
         if column not in frame:
             frame[column] = "" if column in ("significance", "reason") else np.nan
     return frame[list(RESULT_COLUMNS)]
-
-
-def _map_classes(results, indicators, maps_dir: Path) -> pd.DataFrame | None:
-    try:
-        from geo.maps.classes import map_classes_table
-    except ImportError:
-        return None
-    return map_classes_table(results, indicators, maps_dir)
 
 
 def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalog: Catalog,

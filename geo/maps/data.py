@@ -17,7 +17,7 @@ import shapely
 
 from geo.catalog import THEMES
 from geo.errors import WijkatlasError
-from geo.maps.classes import assign_classes, map_classes_table
+from geo.maps.classes import assign_classes
 from geo.maps.specs import MapSpec
 
 WEB_CRS = "EPSG:4326"
@@ -63,6 +63,15 @@ def read_units(atlas: Path, version: str) -> gpd.GeoDataFrame:
         raise WijkatlasError("a unit code occurs twice.", file=atlas, unit=str(dup.iloc[0]),
                              fix=f"give every unit of version {version} its own code.")
     return gdf.to_crs(WEB_CRS).reset_index(drop=True)
+
+
+def atlas_versions(atlas: Path) -> list[dict]:
+    """Rows of the atlas's ``versions`` table (``id``, ``name``), oldest ``valid_from`` first."""
+    versions = read_table(atlas, "versions", ["id", "name"])
+    versions["id"] = versions["id"].astype(str)
+    keys = ["valid_from", "id"] if "valid_from" in versions.columns else ["id"]
+    versions = versions.sort_values(keys, kind="stable")
+    return versions[["id", "name"]].to_dict("records")
 
 
 def encode_geometry(geoms: gpd.GeoSeries | np.ndarray, decimals: int = 6) -> dict:
@@ -244,14 +253,13 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     res = res.reset_index(drop=True)
     codes = pd.Index(units["code"])
     _check_results(res, atlas, codes)
-    if "map_classes" in names:
-        classes = read_table(atlas, "map_classes", ["version", "variable", "class_index",
-                                                    "lower", "upper", "colour", "label"])
-        classes_src: Path | str = atlas
-    else:
-        all_res = read_table(atlas, "results", ["version", "variable", "value", "status"])
-        classes = map_classes_table(all_res.astype({"version": str}), indicators, specs_dir)
-        classes_src = "map_classes (computed from maps/)"
+    if "map_classes" not in names:
+        raise WijkatlasError("the atlas has no map_classes table.", file=atlas,
+                             unit="map_classes", fix="rebuild the atlas with `wijkatlas build` "
+                             "(the engine computes the classes as part of the build).")
+    classes = read_table(atlas, "map_classes", ["version", "variable", "class_index",
+                                                "lower", "upper", "colour", "label"])
+    classes_src: Path | str = atlas
     classes = classes.astype({"version": str})
     classes = classes[classes["version"] == spec.version]
 
@@ -321,6 +329,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                              fix="name one of the page's indicators, or leave it out.")
     return {
         "title": spec.title, "version": spec.version,
+        "choice": [dict(c) for c in spec.choice],
         "versionName": str(vrow["name"].iloc[0]) if len(vrow) else f"Wijkindeling {spec.version}",
         "years": years, "default": spec.default_indicator or out_inds[0]["code"],
         "credit": CREDIT + (f"; {SYNTHETIC_NOTE}" if is_synthetic(atlas, inds) else ""),
@@ -342,7 +351,8 @@ def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:
     for j, (version, gdf) in enumerate(zip(spec.versions, gdfs, strict=True)):
         lineage = gdf.get("lineage", pd.Series("", index=gdf.index)).fillna("").astype(str)
         parents = gdf.get("lineage_parents", pd.Series("", index=gdf.index)).fillna("")
-        changed = (lineage != "unchanged").to_numpy() if j > 0 else np.zeros(len(gdf), bool)
+        changed = (lineage != "unchanged").to_numpy().copy() if j > 0 else \
+            np.zeros(len(gdf), bool)
         if j + 1 < len(gdfs):
             nxt = gdfs[j + 1]
             nxt_changed = nxt.get("lineage", pd.Series("", index=nxt.index)) != "unchanged"
@@ -355,6 +365,8 @@ def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:
             "name": str(vrow["name"].iloc[0]) if len(vrow) else f"Wijkindeling {version}",
             "code": gdf["code"].astype(str).tolist(), "name_": gdf["name"].astype(str).tolist(),
             "lineage": lineage.tolist(), "parents": parents.astype(str).tolist(),
+            "text": gdf.get("lineage_text", pd.Series("", index=gdf.index)).fillna("")
+            .astype(str).tolist(),
             "changed": changed.astype(bool).tolist(),
             "geom": encode_geometry(gdf.geometry.values),
         })

@@ -27,8 +27,8 @@ from jinja2 import Template
 
 from geo.errors import WijkatlasError
 from geo.maps.assets import head_html
-from geo.maps.data import atlas_payload, boundaries_payload
-from geo.maps.specs import MapSpec, read_specs
+from geo.maps.data import atlas_payload, atlas_versions, boundaries_payload
+from geo.maps.specs import MapSpec, expand_specs, read_specs
 
 PDOK_GRIJS = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
               "{z}/{x}/{y}.png")
@@ -107,7 +107,8 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     control = folium.LayerControl(position="topright", collapsed=True)
     control._id = "basemaps"
     control.add_to(m)
-    others = [p for p in pages if p["file"] != spec.file]
+    own = {spec.file} | {c["file"] for c in spec.choice}
+    others = [p for p in pages if p["file"] not in own]
     m.add_child(_PageScript(function, payload, none, online, others))
     text = m.get_root().render()
     return text.replace("<html>", '<html lang="nl">', 1)
@@ -153,6 +154,7 @@ def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
         raise WijkatlasError("no map specification (*.toml) found.", file=specs_dir,
                              fix="add e.g. maps/atlas.toml with kind = \"atlas\".")
     pages = [{"file": s.file, "title": s.title} for s in specs]
+    specs = expand_specs(specs, atlas_versions(atlas))
     rendered = [(out_dir / s.file, render_page(s, atlas, specs_dir, pages)) for s in specs]
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in rendered:

@@ -207,7 +207,8 @@
       return legendDiv;
     };
     C.titleControl(map, D.title, /wijken/.test(D.versionName) ? D.versionName :
-      D.versionName + " · " + fmt(D.units.code.length, 0) + " wijken", basemaps.pages);
+      D.versionName + " · " + fmt(D.units.code.length, 0) + " wijken", basemaps.pages,
+      D.choice, D.version);
     panel.addTo(map);
     legend.addTo(map);
 

@@ -23,9 +23,11 @@
           fillColor: V.changed[j] ? CHANGED : SAME, fillOpacity: V.changed[j] ? 0.75 : 0.35
         });
         var parents = V.parents[j] && V.lineage[j] !== "unchanged" && V.lineage[j] !== "new" ?
-          " " + esc(V.parents[j]) : "";
+          " " + V.parents[j] : "";
+        var how = V.text && V.text[j] ? V.text[j] : (LINEAGE[V.lineage[j]] || V.lineage[j]) +
+          parents;
         layer.bindTooltip("<b>" + esc(V.name_[j]) + "</b> (" + esc(V.code[j]) + ")<br>" +
-          esc(V.name) + ": " + esc(LINEAGE[V.lineage[j]] || V.lineage[j]) + parents +
+          esc(V.name) + ": " + esc(how) +
           (V.changed[j] ? "<br><b>gewijzigd</b>" : ""), { sticky: true });
         layer.unitCode = V.code[j];
         group.addLayer(layer);
@@ -52,6 +54,7 @@
       });
     });
     map.on("baselayerchange", function (e) {
+      if (!e.layer.eachLayer) { return; }  // a basemap, not a wijkindeling
       e.layer.eachLayer(function (l) {
         if (l.getElement && l.getElement()) { l.getElement().setAttribute("data-code", l.unitCode); }
       });
