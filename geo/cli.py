@@ -17,6 +17,9 @@ app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS da
 versions_app = typer.Typer(help="The boundary register: versions of the wijkindeling.",
                            no_args_is_help=True)
 app.add_typer(versions_app, name="versions")
+fetch_app = typer.Typer(help="Download CBS data into this atlas (PDOK geometry, StatLine "
+                             "Kerncijfers).", no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
 
 STATE = {"root": Path(os.environ.get("WIJKATLAS_ROOT", "."))}
 
@@ -517,3 +520,70 @@ def reaggregate(
     if cw.attrs["unallocated"]:
         typer.echo(f"warning: source units outside every target (not allocated): "
                    f"{', '.join(cw.attrs['unallocated'])}", err=True)
+
+
+# --- fetch, init (geo.fetch) ----------------------------------------------------------------
+
+def _fetch_progress():
+    """Progress lines on stderr when it is a terminal (long downloads), else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda line: typer.echo(f"  ... {line}", err=True)
+
+
+@fetch_app.command("cbs")
+@guarded
+def fetch_cbs_command(
+    year: Annotated[int, typer.Option(help="One reference year, e.g. 2023.")] = None,
+    years: Annotated[str, typer.Option(help="Several years: 2021-2023 or 2019,2021.")] = None,
+    gemeente: Annotated[str, typer.Option(
+        help="CBS gemeentecode; default (and only allowed): the one in layers/atlas.toml.")]
+    = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a year that is already there when CBS revised it.")] = False,
+) -> None:
+    """Buurt geometry (PDOK) and Kerncijfers (StatLine) of the atlas's gemeente per year.
+
+    Exit 0 when every year was written or is unchanged; 1 when a year on disk differs from
+    CBS's current figures and was not replaced (the changes are listed); 2 when nothing could
+    be fetched (no network, unknown year, service changed), in which case nothing changed.
+    """
+    from geo.fetch import fetch_cbs, parse_years
+
+    if (year is None) == (years is None):
+        raise WijkatlasError("give either --year or --years.",
+                             fix="e.g. wijkatlas fetch cbs --year 2023 or --years 2021-2023.")
+    wanted = [year] if year is not None else parse_years(years)
+    results = fetch_cbs(_root(), wanted, gemeente=gemeente, replace=replace,
+                        progress=_fetch_progress())
+    for result in results:
+        typer.echo(result.summary())
+        for line in result.changes:
+            typer.echo(f"    {line}")
+    if any(r.status == "changed" for r in results):
+        typer.echo("not replaced: run again with --replace to take CBS's revised figures.",
+                   err=True)
+        raise typer.Exit(1)
+
+
+@app.command("init")
+@guarded
+def init_command(
+    folder: Annotated[Path, typer.Argument(help="New (or empty) folder for the atlas.")]
+    = Path("."),
+    gemeente: Annotated[str, typer.Option(help="CBS gemeentecode, e.g. GM0809.")] = ...,
+    year: Annotated[int, typer.Option(
+        help="CBS year to fetch and to make the first wijkindeling from (default: latest).")]
+    = None,
+    indeling: Annotated[str, typer.Option(
+        help="First wijkindeling: wijken (the CBS wijken) or buurten (one unit per buurt).")]
+    = "wijken",
+    name: Annotated[str, typer.Option(help="Name of the atlas.")] = None,
+) -> None:
+    """Start a new atlas for any gemeente: configuration, catalog, CBS data, first version."""
+    from geo.fetch import init_atlas
+
+    path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
+                      progress=_fetch_progress())
+    typer.echo(f"atlas for {gemeente.upper()} created in {path}; next: "
+               f"wijkatlas --root {path} fetch cbs --years ...; wijkatlas --root {path} build")

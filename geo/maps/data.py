@@ -85,7 +85,12 @@ def encode_geometry(geoms: gpd.GeoSeries | np.ndarray, decimals: int = 6) -> dic
         into the rings; ``u`` unit offsets into the polygons.
     """
     geoms = np.asarray(geoms)
-    _, coords, (ring_off, poly_off, unit_off) = shapely.to_ragged_array(geoms)
+    _, coords, offsets = shapely.to_ragged_array(geoms)
+    if len(offsets) == 2:  # only Polygons (e.g. wijken made by wijkatlas init): one per unit
+        ring_off, poly_off = offsets
+        unit_off = np.arange(len(poly_off))
+    else:
+        ring_off, poly_off, unit_off = offsets
     q = np.round(coords * 10.0**decimals).astype(np.int64)
     keep = np.ones(len(q), dtype=bool)
     keep[ring_off[1:] - 1] = False  # the closing vertex repeats the first
