@@ -17,8 +17,8 @@ import pyogrio
 
 from geo.atomic import write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
-from geo.errors import WijkatlasError
 from geo.classes import class_settings, map_classes_table
+from geo.errors import WijkatlasError
 from geo.lineage import changed_areas, diff_units, lineage_text
 from geo.register import list_versions, load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table

@@ -10,7 +10,6 @@ from pathlib import Path
 import maps_fixture
 import numpy as np
 import pandas as pd
-import pyogrio
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -24,7 +23,6 @@ from geo.maps.classes import (
     assign_classes,
     class_bounds,
     format_nl,
-    map_classes_table,
     palette,
 )
 from geo.maps.data import decode_geometry, encode_geometry

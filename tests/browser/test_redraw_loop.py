@@ -10,9 +10,9 @@ the years that have both a buurt file and a Kerncijfers table); nothing else is 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
-import ast
 import subprocess
 import textwrap
 from pathlib import Path
