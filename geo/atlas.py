@@ -74,19 +74,9 @@ def _versions(root: Path, declared, path: Path) -> list[str]:
     """The versions to build: ``"published"`` (every published version, oldest first) or a
     list of ids."""
     if declared == PUBLISHED:
-        metas = list_versions(root)
-        broken = [m for m in metas if not m.get("intact", True)]
-        if broken:
-            m = broken[0]
-            raise WijkatlasError(f"published version {m['id']} was changed on disk (checksum "
-                                 "mismatch).", file=root / "boundaries" / str(m["id"]),
-                                 fix=m["fix"])
-        ids = [str(m["id"]) for m in metas if m.get("status") == "published"]
-        if not ids:
-            raise WijkatlasError("the register has no published version to build.",
-                                 file=root / "boundaries",
-                                 fix="publish one: wijkatlas versions publish ID.")
-        return ids
+        # a published version changed on disk stays in the list: loading it refuses the build
+        # with the fix (geo.register.load_version)
+        return [str(m["id"]) for m in list_versions(root) if m.get("status") == "published"]
     if isinstance(declared, list) and declared:
         return [str(v) for v in declared]
     raise WijkatlasError(f"versions = {declared!r} is neither \"published\" nor a list of ids.",
@@ -139,6 +129,10 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         Show a progress bar.
     """
     config = read_config(root)
+    if not config.versions:
+        raise WijkatlasError("the register has no published version to build.",
+                             file=config.root / "boundaries",
+                             fix="publish one: wijkatlas versions publish ID.")
     catalog = load_catalog(config.catalog)
     inputs = load_year_inputs(config, catalog)
     if not inputs:
