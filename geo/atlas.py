@@ -42,6 +42,9 @@ class AtlasConfig:
     addresses_layer: str | None
     synthetic: bool
     credit: str
+    records: tuple[Path, ...] = ()
+    gemeente: str = "gemeente"
+    gemeente_name: str = "Gemeente"
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
@@ -67,7 +70,10 @@ def read_config(root: str | Path) -> AtlasConfig:
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
-        credit=raw.get("credit", "Bron: CBS / PDOK"))
+        credit=raw.get("credit", "Bron: CBS / PDOK"),
+        records=tuple(root / p for p in raw.get("records", [])),
+        gemeente=str(raw.get("gemeente", "gemeente")),
+        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))))
 
 
 def _versions(root: Path, declared, path: Path) -> list[str]:
@@ -96,6 +102,15 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
                      "decimals": ind.decimals, "approximate": int(ind.approximate),
                      "description": ind.description})
     return pd.DataFrame(rows)
+
+
+def _addresses(config: AtlasConfig) -> gpd.GeoDataFrame | None:
+    if config.addresses is None or not config.addresses.exists():
+        return None
+    from geo.crs import to_rd_new
+
+    return to_rd_new(pyogrio.read_dataframe(config.addresses, layer=config.addresses_layer),
+                     config.addresses)
 
 
 def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
@@ -141,11 +156,13 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                              fix="check the buurten and kerncijfers patterns.")
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    targets = {}
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
+            targets[vid] = units
             parent_id = version.meta.get("parent")
             parent_units = load_version(config.root, parent_id).units if parent_id else None
             texts = lineage_text(diff_units(parent_units, units)) if parent_id else {}
@@ -166,14 +183,33 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                                             progress=bar.step)
             all_results.append(results)
             all_crosswalks.append(crosswalks)
-            trends[vid] = trend_table(results, catalog)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
             {"code": b["code"], "name": b["name"], "year": b["year"],
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
     results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
+    thresholds: dict[str, float] = {}
+    small: dict[str, str] = {}
+    if config.records:
+        from geo.records.atlas import atlas_records
+
+        reg = atlas_records(config.records, targets, catalog=catalog,
+                            addresses=_addresses(config), populations=results,
+                            gemeente=(config.gemeente, config.gemeente_name))
+        catalog = Catalog(indicators={**catalog.indicators,
+                                      **{i.code: i for i in reg.indicators}},
+                          path=catalog.path)
+        results = pd.concat([results, as_result_table(reg.results, source="records")],
+                            ignore_index=True)
+        thresholds, small = reg.thresholds, reg.small_labels
+        layers["records_report"] = reg.report
+    for vid in config.versions:
+        wijk = results[(results["version"] == vid) & (results["level"] == "wijk")]
+        trends[vid] = trend_table(wijk, catalog)
     indicators = indicator_table(catalog, config.synthetic)
+    indicators["threshold"] = indicators["code"].map(thresholds)
+    indicators["small_label"] = indicators["code"].map(lambda c: small.get(c, ""))
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
     layers["results"] = results
@@ -182,7 +218,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         layers[f"trend_{vid}"] = trend
     layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
                                      "synthetic": int(config.synthetic)}])
-    layers["map_classes"] = map_classes_table(results, indicators,
+    layers["map_classes"] = map_classes_table(results[results["level"] == "wijk"], indicators,
                                               class_settings(config.root / CONFIG))
     out_dir = Path(out_dir)
     path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)

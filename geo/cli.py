@@ -522,6 +522,77 @@ def reaggregate(
                    f"{', '.join(cw.attrs['unallocated'])}", err=True)
 
 
+# --- partner registers (records) ------------------------------------------------------------
+
+@app.command()
+@guarded
+def records(
+    source: Annotated[Path, typer.Option(help="Record source (TOML): location, date, "
+                                              "indicators, disclosure.")],
+    target: Annotated[list[Path], typer.Option(help="Units to count in (polygon layer); "
+                                                    "repeat for several versions, which are "
+                                                    "then protected together.")],
+    out: Annotated[Path, typer.Option(help="Long CSV to write (plus <name>.unplaced.csv "
+                                           "and <name>.report.csv next to it).")],
+    records_file: Annotated[list[Path], typer.Option(
+        "--records", help="Record file(s) (CSV, Excel, GeoPackage); default: the source's "
+                          "file pattern.")] = None,
+    target_code: Annotated[list[str], typer.Option(help="Code column of the target(s).")]
+    = None,
+    target_name: Annotated[str, typer.Option(help="Name column of the target(s).")] = None,
+    target_layer: Annotated[str, typer.Option(help="Layer in a target GeoPackage.")] = None,
+    addresses: Annotated[Path, typer.Option(help="Address points with postcode, huisnummer, "
+                                                 "toevoeging, bag_id (for postcode, address "
+                                                 "and BAG locations).")] = None,
+    addresses_layer: Annotated[str, typer.Option(help="Layer in the address GeoPackage.")]
+    = None,
+    population: Annotated[Path, typer.Option(help="Long CSV with the rates' denominators per "
+                                                  "unit and year (e.g. the output of "
+                                                  "`wijkatlas reaggregate --year`).")] = None,
+    gemeente: Annotated[str, typer.Option(help="Code of the whole area (a total row, "
+                                               "protected with the units); '' for none.")]
+    = "gemeente",
+    apportion: Annotated[bool, typer.Option(help="Split PC4 areas spanning several units "
+                                                 "by their addresses.")] = False,
+) -> None:
+    """Count register records (police, Wmo, jobs) per unit and year, with disclosure control."""
+    from geo.atomic import write_csv
+    from geo.records import load_record_source, records_results
+    from geo.records.cli import read_population, summary_line, write_targets
+    from geo.sources import read_units
+
+    src = load_record_source(source)
+    inputs = [p.resolve() for p in [source, *target, *(records_file or []),
+                                    *([addresses] if addresses else []),
+                                    *([population] if population else [])]]
+    outs = [out, out.with_suffix(".unplaced.csv"), out.with_suffix(".report.csv")]
+    for path in outs:
+        if path.resolve() in inputs:
+            raise WijkatlasError("the output would overwrite an input.", file=path,
+                                 fix="choose another --out.")
+    codes = list(target_code or [])
+    if len(codes) not in (0, 1, len(target)):
+        raise WijkatlasError(f"{len(codes)} --target-code for {len(target)} --target.",
+                             fix="give one --target-code for all targets or one per target.")
+    targets = write_targets([
+        (path, read_units(path, code_column=codes[i] if len(codes) > 1 else
+                          (codes[0] if codes else None), name_column=target_name,
+                          layer=target_layer)) for i, path in enumerate(target)])
+    points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    pop = read_population(population, list(targets)) if population is not None else None
+    with _bar(True) as bar:
+        bar.add_task("records placing and counting", total=None)
+        result, placement = records_results(
+            src, targets, files=records_file or None, addresses=points, populations=pop,
+            gemeente=(gemeente, gemeente) if gemeente else None,
+            apportion=apportion or None)
+    result = result.rename(columns={"unit_code": "code", "unit_name": "name"})
+    write_csv(result, outs[0])
+    write_csv(placement.unplaced(), outs[1])
+    write_csv(placement.report(), outs[2])
+    typer.echo(summary_line(placement, result, outs))
+
+
 # --- fetch, init (geo.fetch) ----------------------------------------------------------------
 
 def _fetch_progress():

@@ -3,7 +3,9 @@
 Writes, deterministically (fixed seed), from the real CBS buurt geometry in ``layers/cbs/``:
 
 * ``layers/adressen/adressen_GM0797.gpkg``: synthetic address points (layer ``adressen``,
-  EPSG:28992: ``address_id``, ``bouwjaar``, ``woonfunctie``, ``personen``, ``kern``),
+  EPSG:28992: ``address_id``, ``bouwjaar``, ``woonfunctie``, ``personen``, ``kern``, and
+  ``postcode``, ``huisnummer``, ``toevoeging``, ``bag_id`` from a separate seeded stream so
+  the other columns and files do not change),
   concentrated in the kernen, with Geerpark growing from a handful of addresses (2008) to
   more than a thousand (2022). An address exists in year Y when ``bouwjaar <= Y``.
 * ``layers/kerncijfers/kerncijfers_<year>_GM0797.csv`` for 2008-2013 and 2015-2022 (2014
@@ -236,6 +238,59 @@ def _old_bouwjaar(rng: np.random.Generator, n: int, kern: str) -> np.ndarray:
         lo, hi, p = [1850, 1946, 1971, 1991], [1946, 1971, 1991, 2008], [0.06, 0.27, 0.4, 0.27]
     era = rng.choice(len(p), n, p=p)
     return rng.integers(np.array(lo)[era], np.array(hi)[era])
+
+
+# Synthetic PC4 per kern (Geerpark shares Vlijmen's 5251, so PC6 areas cross the boundary of
+# Geerpark/de Grassen); Drunen and Vlijmen are split in two at the median x.
+PC4 = {"Drunen": ("5151", "5152"), "Vlijmen": ("5251", "5252"), "Geerpark": ("5251",),
+       "Nieuwkuijk": ("5253",), "Haarsteeg": ("5254",), "Elshout": ("5154",),
+       "Oudheusden": ("5156",), "Heusden": ("5256",), "Herpt": ("5256",),
+       "Hedikhuizen": ("5256",), "Heesbeen": ("5256",), "Doeveren": ("5256",)}
+PC6_CELL = 150.0  # m: addresses of one PC6 lie in one cell of this grid ...
+PC6_MAX = 25  # ... at most this many per PC6
+LETTERS2 = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            if a + b not in ("SA", "SD", "SS")]
+
+
+def postcodes(pts: gpd.GeoDataFrame, seed: int = SEED) -> pd.DataFrame:
+    """Synthetic ``postcode`` (PC6), ``huisnummer``, ``toevoeging`` and ``bag_id`` (BAG
+    verblijfsobject id style) for the address points, from their own seeded stream."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng([seed, 6])
+    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    kern = pts["kern"].to_numpy()
+    pc4 = np.empty(len(pts), dtype=object)
+    for name, codes in PC4.items():
+        sel = kern == name
+        pc4[sel] = codes[0]
+        if len(codes) == 2:
+            pc4[sel & (x >= np.median(x[sel]))] = codes[1]
+    rural = kern == "buitengebied"
+    tree = cKDTree(np.c_[x[~rural], y[~rural]])
+    _, nearest = tree.query(np.c_[x[rural], y[rural]])
+    pc4[rural] = pc4[~rural][nearest]
+    frame = pd.DataFrame({"pc4": pc4, "cx": np.floor(x / PC6_CELL).astype(int),
+                          "cy": np.floor(y / PC6_CELL).astype(int), "x": x, "y": y})
+    frame = frame.sort_values(["pc4", "cy", "cx", "x", "y"], kind="stable")
+    group = frame.groupby(["pc4", "cy", "cx"], sort=False).cumcount() // PC6_MAX
+    key = frame["pc4"] + ":" + frame["cy"].astype(str) + ":" + frame["cx"].astype(str) + \
+        ":" + group.astype(str)
+    rank = key.groupby(frame["pc4"], sort=False).transform(
+        lambda k: pd.factorize(k)[0])
+    frame["postcode"] = frame["pc4"] + np.array(LETTERS2, dtype=object)[rank.to_numpy()]
+    shared = rng.random(len(frame)) < 0.05  # 12, 12A: several units at one number
+    first = frame["postcode"].ne(frame["postcode"].shift())
+    step = (~shared | first.to_numpy()).astype(int)
+    frame["huisnummer"] = pd.Series(step, index=frame.index).groupby(
+        frame["postcode"], sort=False).cumsum()
+    sub = frame.groupby(["postcode", "huisnummer"], sort=False).cumcount().to_numpy()
+    frame["toevoeging"] = np.where(sub == 0, "", np.array(list(" ABCDEFGH"))[np.minimum(sub, 8)])
+    frame = frame.sort_index()
+    return pd.DataFrame({"postcode": frame["postcode"].to_numpy(),
+                         "huisnummer": frame["huisnummer"].to_numpy(dtype=int),
+                         "toevoeging": frame["toevoeging"].to_numpy(),
+                         "bag_id": [f"0797010000{i:06d}" for i in range(1, len(pts) + 1)]})
 
 
 # --- gemeente trends ---------------------------------------------------------------------
@@ -558,6 +613,9 @@ def main() -> None:
         print(f"{year}: inwoners {table.AANT_INW.sum()}, huishoudens {table.AANTAL_HH.sum()}, "
               f"adressen {int((pts.bouwjaar <= year).sum())}, Geerpark {geer}")
     adr = pts[["address_id", "bouwjaar", "woonfunctie", "personen", "kern", "geometry"]]
+    codes = postcodes(adr)
+    adr = adr.assign(**{c: codes[c].to_numpy() for c in codes.columns})
+    adr = adr[[c for c in adr.columns if c != "geometry"] + ["geometry"]]
     _atomic_write(OUT_ADR / "adressen_GM0797.gpkg",
                   lambda p: adr.to_file(p, layer="adressen", driver="GPKG",
                                         layer_options={"DESCRIPTION": "SYNTHETIC: "

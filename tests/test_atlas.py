@@ -59,7 +59,8 @@ def test_every_year_on_both_versions_with_counts_conserved(atlas_dir):
     checked = 0
     for version in ("2016", "2020"):
         for year in EXPECTED_YEARS:
-            got = results[(results["version"] == version) & (results["year"] == year)]
+            got = results[(results["version"] == version) & (results["year"] == year)
+                          & (results["level"] == "wijk")]
             assert got["unit_code"].nunique() == (14 if version == "2016" else 15)
             source = inputs[year].values
             for variable in counts:

@@ -19,9 +19,12 @@ from geo.catalog import THEMES
 from geo.errors import WijkatlasError
 from geo.maps.classes import assign_classes
 from geo.maps.specs import MapSpec
+from geo.units import STATUSES
 
 WEB_CRS = "EPSG:4326"
-STATUSES = ("observed", "partial", "suppressed", "missing")
+#: One character per status in the page's class strings (digits and a-j are classes).
+STATUS_CHARS = {"suppressed": "s", "missing": "m", "small": "k", "withheld": "w",
+                "too_few": "t"}
 CREDIT = "Bron: CBS / PDOK, Wijk- en Buurtkaart (CC BY 4.0)"
 SYNTHETIC_NOTE = "voorbeeldcijfers synthetisch"
 #: Above this many units the page draws on a canvas instead of one SVG path per unit.
@@ -248,6 +251,8 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                                         "lower", "upper", "status", "interpolated_share"])
     res["version"] = res["version"].astype(str)
     res = res[res["version"] == spec.version]
+    if "level" in res:
+        res = res[res["level"].fillna("wijk").isin(["wijk", ""])]
     if spec.from_year is not None:
         res = res[res["year"] >= spec.from_year]
     if spec.to_year is not None:
@@ -289,7 +294,8 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         pos = groups[code]
         sub, rows, cols = res.iloc[pos], yi[pos], ui[pos]
         status = np.full(shape, "m", dtype="<U1")
-        status[rows, cols] = sub["status"].str[0].to_numpy()
+        status[rows, cols] = sub["status"].map(
+            lambda st: STATUS_CHARS.get(st, str(st)[:1])).to_numpy()
         cls = classes[classes["variable"] == code].sort_values("class_index")
         values = cube[code][0]
         drawn = np.isin(status, ["o", "p"])
@@ -301,7 +307,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
             idx[drawn] = assign_classes(values[drawn], cls, where=f"{code} ({spec.version})",
                                         source=classes_src)
         # one character per unit and year: class digit (observed), class letter (partial),
-        # s (suppressed) or m (missing)
+        # s (suppressed), m (missing), k (small: "< 5"), w (withheld), t (too few answers)
         chars = status.copy()
         chars[status == "o"] = DIGITS[idx[status == "o"]]
         chars[status == "p"] = LETTERS[idx[status == "p"]]
@@ -314,6 +320,10 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
             "cls": ["".join(row) for row in chars],
             "v": _round(np.where(drawn, values, np.nan), dec),
         }
+        small = ind.get("small_label")
+        if isinstance(small, str) and small:
+            # how a small register figure reads: "< 5 registraties", "niet getoond: teller < 5"
+            entry["small"] = small
         for key, column in (("lo", "lower"), ("hi", "upper")):
             grid = np.full(shape, np.nan)
             grid[rows, cols] = sub[column].to_numpy(dtype=float)

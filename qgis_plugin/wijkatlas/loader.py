@@ -83,13 +83,20 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
     indicator = atlas.read_indicator(path, variable)
     classes = atlas.read_classes(path, version, variable)
     subset = (f'"version" = {_sql_text(version)} AND "variable" = {_sql_text(variable)} '
-              f'AND "year" = {int(year)}')
+              f'AND "year" = {int(year)} AND ("level" = \'wijk\' OR "level" IS NULL)')
+    small = str(indicator.get("small_label") or "")
+    register = bool(small)
     definition = QgsVirtualLayerDefinition()
     definition.addSource("w", _ogr_uri(path, f"wijkindeling_{version}"), "ogr")
     definition.addSource("r", _ogr_uri(path, "results", subset), "ogr")
     columns = ", ".join(f"r.{name} AS {name}" for name in RESULT_FIELDS)
+    # how an unpublished register figure reads ("< 5 registraties", "afgeschermd")
+    shown = (f"CASE WHEN r.status = 'small' THEN {_sql_text(small)} "
+             f"WHEN r.status = 'withheld' THEN {_sql_text(tr('withheld'))} END"
+             if register else "NULL")
     definition.setQuery(
         f"SELECT w.fid AS fid, w.code AS code, w.name AS name, {columns}, "
+        f"{shown} AS weergave, "
         "w.geometry AS geometry FROM w LEFT JOIN r ON r.unit_code = w.code"
     )
     definition.setUid("fid")
@@ -102,8 +109,13 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
     if not layer.isValid():
         raise AtlasError(tr("atlas_layer_invalid", path=path, layer=f"wijkindeling_{version}"))
     layer.setFieldAlias(layer.fields().indexOf("value"), indicator["label"])
-    layer.setRenderer(styling.graduated_renderer(classes))
-    layer.setLabeling(styling.name_labels())
+    if register:
+        layer.setRenderer(styling.register_renderer(classes, small, tr("withheld")))
+        layer.setLabeling(styling.name_labels(
+            expression="\"name\" || coalesce('\\n' || \"weergave\", '')"))
+    else:
+        layer.setRenderer(styling.graduated_renderer(classes))
+        layer.setLabeling(styling.name_labels())
     layer.setLabelsEnabled(True)
     layer.setCustomProperty(PROPERTY, f"{version}|{variable}|{int(year)}")
     return layer

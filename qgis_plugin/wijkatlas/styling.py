@@ -19,6 +19,7 @@ from qgis.core import (
     QgsPalLayerSettings,
     QgsRendererCategory,
     QgsRendererRange,
+    QgsRuleBasedRenderer,
     QgsSingleSymbolRenderer,
     QgsTextBufferSettings,
     QgsTextFormat,
@@ -68,6 +69,23 @@ def graduated_renderer(classes: list[dict], field: str = "value") -> QgsGraduate
     return QgsGraduatedSymbolRenderer(field, ranges)
 
 
+def register_renderer(classes: list[dict], small_label: str, withheld_label: str,
+                      field: str = "value") -> QgsRuleBasedRenderer:
+    """Return the classes of :func:`graduated_renderer` plus a symbol and legend entry for a
+    register figure that is not published: ``small`` (shown as ``small_label``, e.g.
+    ``< 5 registraties``) and ``withheld`` ("afgeschermd"), so neither looks like 0 or like
+    missing data."""
+    renderer = QgsRuleBasedRenderer.convertFromRenderer(graduated_renderer(classes, field))
+    style, fill = styles()["register"], styles()["class_fill"]
+    for status, colour, label, pattern in (
+            ("small", style["small_color"], small_label, "solid"),
+            ("withheld", style["withheld_color"], withheld_label, "dense5")):
+        symbol = _fill(colour, fill["outline_color"], fill["outline_width_mm"], pattern)
+        rule = QgsRuleBasedRenderer.Rule(symbol, 0, 0, f"\"status\" = '{status}'", label)
+        renderer.rootRule().appendChild(rule)
+    return renderer
+
+
 def nodata_renderer() -> QgsSingleSymbolRenderer:
     """Return the hatched grey fill drawn under the indicator layers (units without value)."""
     style = styles()["nodata"]
@@ -97,8 +115,10 @@ def issues_renderer(field: str = "severity") -> QgsCategorizedSymbolRenderer:
     return QgsCategorizedSymbolRenderer(field, categories)
 
 
-def name_labels(field: str | None = None) -> QgsVectorLayerSimpleLabeling:
-    """Return labels on the unit name (``field``, default from ``styles.json``)."""
+def name_labels(field: str | None = None, expression: str | None = None
+                ) -> QgsVectorLayerSimpleLabeling:
+    """Return labels on the unit name (``field``, default from ``styles.json``), or on an
+    ``expression`` (e.g. the name and "< 5 registraties" below it)."""
     style = styles()["labels"]
     text = QgsTextFormat()
     text.setSize(style["size_pt"])
@@ -109,8 +129,8 @@ def name_labels(field: str | None = None) -> QgsVectorLayerSimpleLabeling:
     buffer.setSize(style["buffer_mm"])
     text.setBuffer(buffer)
     settings = QgsPalLayerSettings()
-    settings.fieldName = field or style["field"]
-    settings.isExpression = False
+    settings.fieldName = expression or field or style["field"]
+    settings.isExpression = expression is not None
     settings.setFormat(text)
     settings.placement = QgsPalLayerSettings.OverPoint
     return QgsVectorLayerSimpleLabeling(settings)

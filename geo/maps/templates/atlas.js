@@ -2,7 +2,9 @@
  *
  * The data block (geo.maps.data.atlas_payload) holds the geometry once; per indicator and year
  * a string with one character per unit: a class digit (observed), a class letter (partial),
- * "s" (suppressed, "geheim") or "m" (missing, "geen gegevens"). Changing the year or the
+ * "s" (suppressed, "geheim"), "m" (missing, "geen gegevens"), "k" (a register count below the
+ * source's threshold, shown as "< 5"), "w" (withheld: it would reveal a small count by
+ * subtraction, "afgeschermd") or "t" (too few survey answers). Changing the year or the
  * indicator restyles the same polygons and rebuilds the legend from what is drawn.
  */
 (function () {
@@ -10,9 +12,14 @@
   var C = window.wijkatlasCommon, fmt = C.fmt, esc = C.esc;
   var SUPPRESSED = { fillColor: "#8c8c8c", fillOpacity: 0.9, dashArray: "4 3" };
   var MISSING = { fillColor: "#ffffff", fillOpacity: 0.6, dashArray: "1 4" };
+  var SMALL = { fillColor: "#d9d9d9", fillOpacity: 0.9, dashArray: null };
+  var WITHHELD = { fillColor: "#bdbdbd", fillOpacity: 0.9, dashArray: "2 3" };
   var STATUS = {
-    o: "waargenomen", p: "gedeeltelijk geheim", s: "geheim", m: "geen gegevens"
+    o: "waargenomen", p: "gedeeltelijk geheim", s: "geheim", m: "geen gegevens",
+    k: "klein aantal, niet gepubliceerd", w: "afgeschermd (zou door aftrekken een klein aantal tonen)",
+    t: "te weinig respons"
   };
+  function smallLabel(I) { return I.small || "< 5"; }  // e.g. "< 5 registraties"
 
   function kindOf(ch) {
     if (ch >= "0" && ch <= "9") { return { status: "o", cls: ch.charCodeAt(0) - 48 }; }
@@ -67,7 +74,9 @@
     function styleOf(j) {
       var I = ind(), k = kindOf(I.cls[state.year].charAt(j));
       if (k.status === "s") { return SUPPRESSED; }
-      if (k.status === "m") { return MISSING; }
+      if (k.status === "m" || k.status === "t") { return MISSING; }
+      if (k.status === "k") { return SMALL; }
+      if (k.status === "w") { return WITHHELD; }
       return {
         fillColor: I.classes[k.cls].colour, fillOpacity: 0.85,
         dashArray: k.status === "p" ? "6 3" : null
@@ -78,6 +87,9 @@
       var k = kindOf(I.cls[y].charAt(j));
       if (k.status === "s") { return "geheim"; }
       if (k.status === "m") { return "geen gegevens"; }
+      if (k.status === "t") { return "te weinig respons"; }
+      if (k.status === "w") { return "afgeschermd"; }
+      if (k.status === "k") { return esc(smallLabel(I)); }
       var v = fmt(I.v[y][j], I.decimals) + " " + esc(I.unit);
       return k.status === "p" ? "ten minste " + v + " (gedeeltelijk geheim)" : v;
     }
@@ -230,6 +242,9 @@
       });
       [["p", "wa-swatch wa-partial", "gedeeltelijk geheim (gestreepte rand)"],
        ["s", "wa-swatch wa-suppressed", "geheim"],
+       ["k", "wa-swatch wa-small", esc(smallLabel(I))],
+       ["w", "wa-swatch wa-withheld", "afgeschermd"],
+       ["t", "wa-swatch wa-missing", "te weinig respons"],
        ["m", "wa-swatch wa-missing", "geen gegevens"]].forEach(function (e) {
         if (counts[e[0]]) {
           html += "<tr data-status=\"" + e[0] + "\" data-count=\"" + counts[e[0]] +
