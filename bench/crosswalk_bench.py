@@ -49,7 +49,7 @@ N_VARIABLES = 3  # counts compared between the tools in the geometry cases
 TOLERANCE = 1e-6
 # Pure area semantics (tobler allocate_total=False): exact only when (numerically) whole.
 EXACT_SHARE = 1.0 - 1e-9
-SLIVER_SHARE = 0.0
+SLIVER_WIDTH = 0.0
 YEARS, PER_YEAR = 10, 100
 
 CASES = {
@@ -98,7 +98,7 @@ def prepare(case: str, n: int, cache: Path | None = None) -> Path:
             return path
         geo = _load(prepare("voronoi ~400 vertices", n, cache))
         source, target = _frames(geo)[:2]
-        cw = build_crosswalk(source, target, exact_share=EXACT_SHARE, sliver_share=SLIVER_SHARE)
+        cw = build_crosswalk(source, target, exact_share=EXACT_SHARE, sliver_width=SLIVER_WIDTH)
         _save(path, {"crosswalk": pd.DataFrame(cw), "source_codes": geo["source_codes"],
                      "target_codes": geo["target_codes"],
                      "target_area_ha": shapely.area(shapely.from_wkb(geo["target"])) / 1e4,
@@ -222,7 +222,7 @@ def _setup(tool: str, case: str, data: dict, tmp: Path):
     values = source[names].to_numpy()
 
     def engine():
-        cw = build_crosswalk(source, target, exact_share=EXACT_SHARE, sliver_share=SLIVER_SHARE)
+        cw = build_crosswalk(source, target, exact_share=EXACT_SHARE, sliver_width=SLIVER_WIDTH)
         return CrosswalkMatrix(cw, data["source_codes"], data["target_codes"]).apply(values)
 
     return engine

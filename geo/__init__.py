@@ -7,6 +7,7 @@ from geo.atlas import build_atlas
 from geo.catalog import Catalog, Indicator, load_catalog
 from geo.crosswalk import build_crosswalk, raster_points
 from geo.errors import WijkatlasError
+from geo.fetch import fetch_cbs, init_atlas
 from geo.kerncijfers import check_codes, read_statline, read_values
 from geo.lineage import changed_areas, diff_units
 from geo.reaggregate import CrosswalkMatrix, reaggregate
@@ -21,6 +22,14 @@ from geo.register import (
 )
 from geo.series import harmonise, trend_table
 from geo.sources import load_cbs_buurten, read_units
+from geo.survey import (
+    load_questionnaire,
+    population_from_counts,
+    read_population,
+    read_respondents,
+    survey_editions,
+    survey_results,
+)
 from geo.validate import repair_geometries, validate_units
 
 __version__ = "0.1.0"
@@ -28,8 +37,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Catalog", "CrosswalkMatrix", "Indicator", "WijkatlasError", "build_atlas",
     "build_crosswalk", "changed_areas", "check_codes", "diff_units", "draft_version",
-    "harmonise", "import_units", "list_versions", "load_cbs_buurten", "load_catalog",
-    "load_version", "publish_version", "raster_points", "read_statline", "read_units",
-    "read_values", "reaggregate", "reassign_buurten", "repair_geometries", "trend_table",
-    "validate_units", "validate_version",
+    "fetch_cbs", "harmonise", "import_units", "init_atlas", "list_versions",
+    "load_cbs_buurten", "load_catalog", "load_questionnaire", "load_version",
+    "population_from_counts", "publish_version", "raster_points", "read_population",
+    "read_respondents", "read_statline", "read_units", "read_values", "reaggregate",
+    "reassign_buurten", "repair_geometries", "survey_editions", "survey_results",
+    "trend_table", "validate_units", "validate_version",
 ]

@@ -61,7 +61,7 @@ def evaluate_methods(
     truth = _sum_points(points, target, value_column)
     crosswalks = {
         # Pure area weighting, as tobler's area_interpolate does.
-        "area": build_crosswalk(source, target, exact_share=1.1, sliver_share=0.0),
+        "area": build_crosswalk(source, target, exact_share=1.1, sliver_width=0.0),
         # Address weighting everywhere (no exact shortcut).
         "address": build_crosswalk(source, target, points=weight_points, exact_share=1.1),
         # What the atlas uses: exact where a buurt lies in one wijk, else addresses, else area.

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geo.atomic import write_gpkg_layers
+from geo.atomic import replace_dir, write_csv, write_excel, write_gpkg_layers
 from geo.catalog import Catalog, load_catalog
 from geo.classes import class_settings, map_classes_table
 from geo.errors import WijkatlasError
@@ -28,6 +28,9 @@ from geo.units import RESULT_COLUMNS
 CONFIG = Path("layers") / "atlas.toml"
 #: ``versions = "published"`` in layers/atlas.toml: every published version of the register.
 PUBLISHED = "published"
+#: What a build writes into its output folder. The build replaces these as one transaction;
+#: anything else found in the folder (e.g. ``plugin/`` of ``make plugin``) is kept.
+BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class AtlasConfig:
     records: tuple[Path, ...] = ()
     gemeente: str = "gemeente"
     gemeente_name: str = "Gemeente"
+    survey: Path | None = None
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
@@ -73,7 +77,8 @@ def read_config(root: str | Path) -> AtlasConfig:
         credit=raw.get("credit", "Bron: CBS / PDOK"),
         records=tuple(root / p for p in raw.get("records", [])),
         gemeente=str(raw.get("gemeente", "gemeente")),
-        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))))
+        gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))),
+        survey=root / raw["survey"] if raw.get("survey") else None)
 
 
 def _versions(root: Path, declared, path: Path) -> list[str]:
@@ -131,17 +136,24 @@ def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
     return inputs
 
 
-def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False) -> Path:
-    """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports) from an atlas repository.
+def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False,
+                maps: bool = False) -> Path:
+    """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports, and the web maps) from an atlas
+    repository, as one transaction.
 
     Parameters
     ----------
     root
         Folder with ``boundaries/``, ``layers/`` (incl. ``layers/atlas.toml``) and ``maps/``.
     out_dir
-        Output folder; the GeoPackage is replaced atomically.
+        Output folder. Everything is written into a hidden folder next to it that replaces
+        it when complete (:func:`geo.atomic.replace_dir`): the atlas, its exports and maps
+        appear together or not at all, and concurrent builds cannot mix their files.
+        Entries not in :data:`BUILD_OUTPUTS` are kept.
     progress
         Show a progress bar.
+    maps
+        Also render the web maps (``out_dir/maps``) from the map specs in ``root/maps``.
     """
     config = read_config(root)
     if not config.versions:
@@ -154,8 +166,12 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         raise WijkatlasError("no year has both a buurt file and a Kerncijfers table.",
                              file=config.root / CONFIG,
                              fix="check the buurten and kerncijfers patterns.")
+    survey = _survey_inputs(config, catalog)
+    if survey is not None:
+        catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    survey_rows, unplaced = {}, []
     targets = {}
     bar = _Progress(progress, len(inputs) * len(config.versions))
     with bar:
@@ -183,12 +199,20 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                                             progress=bar.step)
             all_results.append(results)
             all_crosswalks.append(crosswalks)
+            if survey is not None:  # respondents placed in this version's units (geo.survey)
+                rows, missed = survey["run"](units, results, version=vid)
+                survey_rows[vid] = rows
+                unplaced.append(missed)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
             {"code": b["code"], "name": b["name"], "year": b["year"],
              "area_ha": area_ha(b.geometry)}, geometry=b.geometry, crs=b.crs)
     results = as_result_table(pd.concat(all_results, ignore_index=True), source="cbs")
+    if survey_rows:
+        results = pd.concat([results, as_result_table(pd.concat(survey_rows.values()),
+                                                   source="survey")],
+                            ignore_index=True)
     thresholds: dict[str, float] = {}
     small: dict[str, str] = {}
     if config.records:
@@ -207,6 +231,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     for vid in config.versions:
         wijk = results[(results["version"] == vid) & (results["level"] == "wijk")]
         trends[vid] = trend_table(wijk, catalog)
+        if survey is not None:  # survey rows: is the change first -> last edition significant
+            trends[vid] = survey["trend"](trends[vid], survey_rows[vid])
     indicators = indicator_table(catalog, config.synthetic)
     indicators["threshold"] = indicators["code"].map(thresholds)
     indicators["small_label"] = indicators["code"].map(lambda c: small.get(c, ""))
@@ -221,9 +247,46 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     layers["map_classes"] = map_classes_table(results[results["level"] == "wijk"], indicators,
                                               class_settings(config.root / CONFIG))
     out_dir = Path(out_dir)
-    path = write_gpkg_layers(out_dir / "atlas.gpkg", layers)
-    export_tables(results, trends, catalog, out_dir / "exports")
-    return path
+    with replace_dir(out_dir, keep=lambda name: name not in BUILD_OUTPUTS,
+                     what=f"the build folder {out_dir}") as tmp:
+        write_gpkg_layers(tmp / "atlas.gpkg", layers)
+        export_tables(results, trends, catalog, tmp / "exports")
+        if unplaced:  # survey respondents that could not be placed, per edition and version
+            from geo.atomic import write_csv
+
+            write_csv(pd.concat(unplaced, ignore_index=True),
+                      tmp / "exports" / "enquete_niet_geplaatst.csv")
+        if maps:
+            from geo.maps import build_maps
+
+            build_maps(tmp / "atlas.gpkg", config.root / "maps", tmp / "maps")
+    return out_dir / "atlas.gpkg"
+
+
+def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
+    """The survey editions of the atlas (``survey`` in layers/atlas.toml), read and checked
+    once; ``run`` computes them on a version, ``trend`` adds their significance of change to
+    a trend table."""
+    if config.survey is None:
+        return None
+    from geo.survey.atlas import (
+        add_survey_indicators,
+        atlas_survey,
+        load_editions,
+        read_survey_config,
+        survey_trend,
+    )
+
+    survey = read_survey_config(config.survey, gemeente=(config.gemeente, config.gemeente_name))
+    editions = load_editions(survey)
+    addresses = _addresses(config)
+
+    def run(units, results, *, version):
+        return atlas_survey(editions, units, results, survey, version=version,
+                            addresses=addresses)
+
+    return {"catalog": add_survey_indicators(catalog, editions, survey.source), "run": run,
+            "trend": survey_trend}
 
 
 def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") -> pd.DataFrame:
@@ -244,19 +307,12 @@ def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalo
                   out_dir: Path) -> list[Path]:
     """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
     per theme)."""
-    from geo.atomic import write_csv
-
     written = [write_csv(results, out_dir / "results.csv")]
+    themes = {c: catalog[c].theme for c in catalog.indicators}
     for vid, trend in trends.items():
         written.append(write_csv(trend, out_dir / f"trend_{vid}.csv"))
-        xlsx = out_dir / f"trend_{vid}.xlsx"
-        tmp = xlsx.with_name(f".{xlsx.name}.tmp")
-        themes = {c: catalog[c].theme for c in catalog.indicators}
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for theme, group in trend.groupby(trend["variable"].map(themes), sort=False):
-                group.to_excel(writer, sheet_name=theme[:31], index=False)
-        tmp.replace(xlsx)
-        written.append(xlsx)
+        sheets = dict(tuple(trend.groupby(trend["variable"].map(themes), sort=False)))
+        written.append(write_excel(out_dir / f"trend_{vid}.xlsx", sheets))
     return written
 
 

@@ -5,8 +5,8 @@ source sum to 1. It is computed once per (source layer, target version) and reus
 variable. Methods, in order of preference:
 
 ``exact``
-    the source lies in one target (at least ``exact_share`` of its covered area, default 99 %:
-    generalisation slivers along the edges are tolerated) and goes there whole;
+    the source lies in one target (once generalisation slivers are set aside, at least
+    ``exact_share`` of its covered area, default 100 %) and goes there whole;
 ``address``
     the source's address points (of the same year) are counted per target piece;
 ``raster``
@@ -14,12 +14,20 @@ variable. Methods, in order of preference:
 ``area``
     the source's area is split by overlap area.
 
-Pieces smaller than ``sliver_share`` (default 1 %) of both the source's covered area and the
-target's area are slivers from differently generalised boundaries and are dropped before
-weighting (a small target lying inside a large source is not a sliver). Parts of a source outside
-every target (the outer boundary differs between years) are left out
-and the weights re-normalised over the covered part, so totals are conserved; sources with no
-overlap at all are listed in ``crosswalk.attrs["unallocated"]``. With the address and raster
+Slivers are recognised by their shape, not their size: a piece whose mean width
+``2 * area / perimeter`` is under ``sliver_width`` metres (default 2 m) is a thin strip along a
+boundary that two layers draw a little differently (generalisation), and is dropped before
+weighting unless it is all the source has. A compact piece is never a sliver, however small,
+so a small unit lying in or overlapping a large source keeps its share. ``plain_area=True``
+turns every heuristic off (no slivers, no exact shortcut, no address or raster weights): pure
+area weights.
+
+Parts of a source outside every target (the outer boundary differs between years) get no
+weight: the weights are re-normalised over the covered part, as tobler's
+``area_interpolate(..., allocate_total=True)`` does, so the source's whole value is allocated
+and totals are conserved. ``crosswalk.attrs["coverage"]`` gives per source its area, the part
+covered by targets and the uncovered share; sources with no overlap at all are listed in
+``crosswalk.attrs["unallocated"]``. With the address and raster
 methods every overlap piece keeps a row, with weight 0 where it holds no address, so a wijk
 without addresses gets 0 (with honest bounds) rather than no value.
 """
@@ -36,9 +44,11 @@ import shapely
 from geo.crs import require_same_crs
 from geo.errors import WijkatlasError
 from geo.overlay import overlay_areas
+from geo.units import SQM_PER_HA
 
-DEFAULT_EXACT_SHARE = 0.99
-DEFAULT_SLIVER_SHARE = 0.01
+DEFAULT_EXACT_SHARE = 1.0
+#: Pieces thinner than this (mean width 2 * area / perimeter, metres) are slivers.
+DEFAULT_SLIVER_WIDTH_M = 2.0
 COLUMNS = ["source_code", "target_code", "weight", "method"]
 
 
@@ -91,13 +101,14 @@ def build_crosswalk(
     point_weight: str | None = None,
     raster: gpd.GeoDataFrame | None = None,
     exact_share: float = DEFAULT_EXACT_SHARE,
-    sliver_share: float = DEFAULT_SLIVER_SHARE,
+    sliver_width: float = DEFAULT_SLIVER_WIDTH_M,
+    plain_area: bool = False,
     source_name: str = "source",
     target_name: str = "target",
     n_jobs: int | None = None,
     progress=None,
 ) -> pd.DataFrame:
-    """Crosswalk from ``source`` units to ``target`` units.
+    r"""Crosswalk from ``source`` units to ``target`` units.
 
     Parameters
     ----------
@@ -112,9 +123,13 @@ def build_crosswalk(
         Density cells as points with a ``weight`` column (see :func:`raster_points`), used for
         sources without address points.
     exact_share
-        Share of a source's covered area that must lie in one target for ``exact``.
-    sliver_share
-        Pieces below this share of both the source and the target are ignored as slivers.
+        Share of a source's covered area (slivers set aside) that must lie in one target for
+        ``exact``; 1.0 (the default) means all of it, a value above 1 turns ``exact`` off.
+    sliver_width
+        Pieces whose mean width (``2 * area / perimeter``) is under this many metres are
+        generalisation slivers and are dropped (0 keeps every piece).
+    plain_area
+        Pure area weights: no slivers, no exact shortcut, ``points`` and ``raster`` ignored.
     source_name, target_name
         Names for error messages.
     n_jobs
@@ -125,7 +140,17 @@ def build_crosswalk(
     Returns
     -------
     DataFrame with ``source_code``, ``target_code``, ``weight``, ``method``; weights of one
-    source sum to 1. ``attrs["unallocated"]`` lists source codes that overlap no target.
+    source sum to 1. ``attrs["unallocated"]`` lists source codes that overlap no target;
+    ``attrs["coverage"]`` has, as lists, ``source_code``, ``area_ha``, ``covered_ha`` and
+    ``uncovered_share`` per source (``pd.DataFrame(cw.attrs["coverage"])``).
+
+    Notes
+    -----
+    For a source :math:`s` and target :math:`t` with overlap area :math:`A_{st}` (slivers
+    removed), the area weight is :math:`w_{st} = A_{st} / \sum_{t'} A_{st'}`, the address
+    weight :math:`w_{st} = n_{st} / \sum_{t'} n_{st'}` with :math:`n_{st}` the (weighted)
+    address points in the piece. A reaggregated count is :math:`y_t = \sum_s w_{st} x_s`, so
+    :math:`\sum_t y_t = \sum_s x_s` for every source that overlaps a target.
     """
     require_same_crs((source, source_name), (target, target_name))
     if not source.crs.is_projected:
@@ -139,14 +164,13 @@ def build_crosswalk(
             raise WijkatlasError(f"duplicate codes: {', '.join(map(str, dup.unique()[:10]))}.",
                                  file=name, unit=str(dup.iloc[0]),
                                  fix="make every unit code unique (CBS codes are unique per year).")
+    if plain_area:
+        exact_share, sliver_width, points, raster = np.inf, 0.0, None, None
     pairs = overlay_areas(np.asarray(source.geometry.values), np.asarray(target.geometry.values),
                           n_jobs=n_jobs, progress=progress)
-    pairs["share"] = _normalise(pairs, "area")
+    coverage = _coverage(source, pairs)
     covered = set(pairs["source_index"])
-    target_share = pairs["area"] / shapely.area(
-        np.asarray(target.geometry.values))[pairs["target_index"].to_numpy()]
-    sliver = (pairs["share"] < min(sliver_share, 0.5)) & (target_share < sliver_share)
-    pairs = pairs[~sliver].copy()
+    pairs = pairs[~_slivers(pairs, sliver_width)].copy()
     pairs["share"] = _normalise(pairs, "area")
     best = pairs.groupby("source_index")["share"].transform("max")
     exact_sources = pairs.loc[best >= exact_share, "source_index"].unique()
@@ -184,4 +208,28 @@ def build_crosswalk(
         "method": table["method"].to_numpy(),
     }).sort_values(["source_code", "target_code"], ignore_index=True)
     out.attrs["unallocated"] = [c for i, c in enumerate(source["code"]) if i not in covered]
+    # attrs travel with the frame through pandas operations, which compare them: plain lists.
+    out.attrs["coverage"] = coverage.to_dict(orient="list")
     return out
+
+
+def _slivers(pairs: pd.DataFrame, width: float) -> pd.Series:
+    """Pieces thinner than ``width`` metres (mean width ``2 * area / perimeter``), except the
+    widest piece of each source (a source that is all sliver still goes somewhere)."""
+    mean_width = 2.0 * pairs["area"] / pairs["perimeter"].where(pairs["perimeter"] > 0)
+    thin = mean_width < width
+    widest = mean_width == mean_width.groupby(pairs["source_index"]).transform("max")
+    return thin & ~widest
+
+
+def _coverage(source: gpd.GeoDataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per source its area, the area covered by targets and the uncovered share."""
+    area = shapely.area(np.asarray(source.geometry.values))
+    covered = np.bincount(pairs["source_index"].to_numpy(dtype=int),
+                          weights=pairs["area"].to_numpy(), minlength=len(source))
+    covered = np.minimum(covered, area)  # overlapping targets can cover a part twice
+    return pd.DataFrame({
+        "source_code": source["code"].to_numpy(), "area_ha": area / SQM_PER_HA,
+        "covered_ha": covered / SQM_PER_HA,
+        "uncovered_share": np.where(area > 0, 1.0 - covered / np.where(area > 0, area, 1), 0.0),
+    })

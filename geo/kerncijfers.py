@@ -98,9 +98,16 @@ NAME_COLUMNS = (
 LEVEL_PREFIX = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 LEVEL_PLURAL = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeenten"}
 
-#: StatLine Kerncijfers wijken en buurten table per reference year.
-KWB_TABLES = {2016: "83487NED", 2017: "83765NED", 2018: "84286NED", 2019: "84583NED",
-              2020: "84799NED"}
+def _kwb_tables() -> dict[int, str]:
+    from geo.fetch.services import load_services
+
+    return {year: s.statline.table for year, s in load_services().years.items()
+            if not s.statline.period}
+
+
+#: StatLine Kerncijfers wijken en buurten table per reference year (the single-year tables of
+#: geo/fetch/cbs_services.toml, where every published year is kept as data).
+KWB_TABLES = _kwb_tables()
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _DECIMAL_COMMA = re.compile(r"^-?\d*,\d+$")
@@ -508,8 +515,12 @@ def read_statline(table_id: str, *, catalog: Catalog, municipality: str = "GM079
     try:
         # cbsodata 1.3 downloads the *untyped* data set when typed=True (it drops the set
         # named by the flag from its list); untyped keeps CBS's symbols such as '.'.
+        # cbsodata sends with Session.send, which skips the environment's proxy settings.
+        proxies = requests.utils.get_environ_proxies(
+            f"https://opendata.cbs.nl/ODataFeed/odata/{table_id}")
         rows = cbsodata.get_data(table_id, typed=True,
-                                 filters=f"substringof('{unit_prefix}',WijkenEnBuurten)")
+                                 filters=f"substringof('{unit_prefix}',WijkenEnBuurten)",
+                                 proxies=dict(proxies))
     except requests.RequestException as exc:
         raise WijkatlasError(f"StatLine could not be read ({exc}).", file=source,
                              fix="check the internet connection and the table id, or "

@@ -7,8 +7,10 @@ A version lives in ``boundaries/<id>/``:
   named year, or a drawn polygon) and lineage to the parent version;
 * ``units.geojson``: the unit polygons (EPSG:28992, coordinates rounded to mm).
 
-A published version is immutable: its checksum is verified on every read, and every write
-to it is refused. A redraw is a new version drafted from a published one.
+A published version is immutable: its checksum (over everything that makes the version:
+metadata including status, units, definitions, lineage and geometry) is verified on every
+read, and every write to it is refused. A redraw is a new version drafted from a published
+one. Ids, paths, the register lock and crash-safe writing live in :mod:`geo.register_store`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +29,19 @@ import pandas as pd
 import shapely
 import tomli_w
 
+from geo.atomic import remove_dir, replace_dir
 from geo.crs import RD_NEW
 from geo.errors import WijkatlasError
 from geo.lineage import diff_units, lineage_of
+from geo.register_store import (
+    boundaries_dir,
+    check_version_id,
+    serialised,
+    version_dir,
+    write_version_folder,
+)
 from geo.units import DEFAULT_OUTLINE_TOLERANCE_M
+from geo.untrusted import check_text, check_texts
 from geo.validate import Issue, ValidationReport, parse_iso_date, validate_units
 
 META_FILE = "version.toml"
@@ -59,10 +68,7 @@ class Version:
         return self.meta["status"] == "published"
 
 
-def boundaries_dir(root: str | Path) -> Path:
-    return Path(root) / "boundaries"
-
-
+@serialised
 def list_versions(root: str | Path) -> list[dict]:
     """Metadata of every version in the register, oldest ``valid_from`` first.
 
@@ -82,7 +88,8 @@ def list_versions(root: str | Path) -> list[dict]:
             continue
         records = meta.pop("unit", [])
         meta["intact"] = True
-        if meta.get("status") == "published":
+        if meta.get("status") == "published" or meta.get("checksum"):  # drafts too (a
+            # published version whose status was set back to draft by hand is tampered)
             units_file = meta_file.parent / UNITS_FILE
             geojson = units_file.read_text(encoding="utf-8") if units_file.exists() else ""
             if meta.get("checksum") != _checksum(meta_without_flags(meta), records, geojson):
@@ -138,28 +145,16 @@ def _frozen_intact(root: str | Path, version_id: str) -> bool:
         meta.get("checksum") == _checksum(meta, records, geojson)
 
 
+@serialised
 def restore_version(root: str | Path, version_id: str) -> Path:
     """Put back a published version changed on disk, from the copy frozen at publication."""
-    folder = boundaries_dir(root) / str(version_id)
+    folder = version_dir(root, version_id)
     if not _frozen_intact(root, version_id):
         raise WijkatlasError(f"version {version_id} has no intact copy frozen at publication.",
                              file=folder, fix=_restore_fix(root, version_id))
     frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{version_id}-", dir=boundaries_dir(root)))
-    try:
-        for name in (META_FILE, UNITS_FILE):
-            shutil.copyfile(frozen / name, tmp / name)
-        old = None
-        if folder.exists():
-            old = boundaries_dir(root) / f".{version_id}-changed-{os.getpid()}"
-            folder.rename(old)
-        tmp.rename(folder)
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return folder
+    return write_version_folder(root, version_id, {
+        name: (frozen / name).read_text(encoding="utf-8") for name in (META_FILE, UNITS_FILE)})
 
 
 def _round_mm(geoms: np.ndarray) -> np.ndarray:
@@ -193,14 +188,24 @@ def _unit_records(units: gpd.GeoDataFrame) -> list[dict]:
 
 
 def _checksum(meta: dict, records: list[dict], geojson: str) -> str:
-    content = {k: v for k, v in meta.items() if k not in ("checksum", "status", "published_at")}
+    """SHA-256 over everything that makes a version what it is: all metadata (status,
+    published_at, name, dates, parent ...), every unit record (code, name, definition,
+    lineage) and the polygons; only the checksum itself is left out."""
+    content = {k: v for k, v in meta.items() if k != "checksum"}
     blob = json.dumps([content, records], sort_keys=True, default=str) + geojson
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def checksum_ok(meta: dict, records: list[dict], geojson: str) -> bool:
+    """Whether a version's stored checksum matches its files (``meta`` without units)."""
+    return meta.get("checksum") == _checksum(meta, records, geojson)
+
+
+@serialised
 def load_version(root: str | Path, version_id: str) -> Version:
-    """Read one version; a published version whose files were changed is refused."""
-    folder = boundaries_dir(root) / str(version_id)
+    """Read one version; a version whose files were changed outside wijkatlas (checksum
+    mismatch, e.g. a published version turned back into a draft by hand) is refused."""
+    folder = version_dir(root, version_id)
     meta_file = folder / META_FILE
     if not meta_file.exists():
         known = ", ".join(m["id"] for m in list_versions(root)) or "none"
@@ -213,11 +218,12 @@ def load_version(root: str | Path, version_id: str) -> Version:
                              fix="restore the file from version control.") from exc
     records = meta.pop("unit", [])
     geojson = (folder / UNITS_FILE).read_text(encoding="utf-8")
-    if meta.get("status") == "published" and meta.get("checksum") != _checksum(meta, records,
-                                                                               geojson):
+    if not checksum_ok(meta, records, geojson):
         raise WijkatlasError(
-            f"published version {version_id} was changed on disk (checksum mismatch).",
-            file=folder, fix=_restore_fix(root, str(version_id)))
+            f"version {version_id} was changed on disk outside wijkatlas (checksum mismatch; "
+            f"status on disk: {meta.get('status', '?')}).",
+            file=folder, rule="checksum",
+            fix=_restore_fix(root, str(version_id)))
     shapes = gpd.read_file(folder / UNITS_FILE)
     if shapes.crs is None:
         shapes = shapes.set_crs(RD_NEW)
@@ -238,41 +244,36 @@ def load_version(root: str | Path, version_id: str) -> Version:
     return Version(meta=meta, units=units, path=folder)
 
 
-def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Path:
-    """Write a version folder atomically (new folder, then swap)."""
-    base = boundaries_dir(root)
-    base.mkdir(parents=True, exist_ok=True)
-    folder = base / str(meta["id"])
+def _refuse_published(folder: Path) -> None:
+    """Refuse to write over a version that is published on disk (checked under the lock)."""
     if (folder / META_FILE).exists():
         on_disk = tomllib.loads((folder / META_FILE).read_text(encoding="utf-8"))
         if on_disk.get("status") == "published":
             raise WijkatlasError(
-                f"version {meta['id']} is published and cannot be changed.", file=folder,
-                fix=f"draft a new version: wijkatlas versions draft NEW --from {meta['id']}")
+                f"version {folder.name} is published and cannot be changed.", file=folder,
+                fix=f"draft a new version: wijkatlas versions draft NEW --from {folder.name}")
+
+
+def _write_version(root: str | Path, meta: dict, units: gpd.GeoDataFrame) -> Path:
+    """Write a version folder as one transaction (new folder next to it, then swap), under
+    the register lock; names with control characters and writes over a published version
+    are refused first."""
+    vid = check_version_id(meta["id"])
+    for key in ("name", "description", "valid_from", "parent", "gemeente"):
+        check_text(meta.get(key, ""), file=version_dir(root, vid), what=f"version {key}")
+    check_texts(units["code"], units["code"], file=version_dir(root, vid), what="unit code")
+    check_texts(units["name"], units["code"], file=version_dir(root, vid), what="unit name")
     records = _unit_records(units)
     geojson = _units_geojson(units)
     meta = dict(meta)
     meta["checksum"] = _checksum(meta, records, geojson)
     text = tomli_w.dumps({**meta, "unit": records})
-    tmp = Path(tempfile.mkdtemp(prefix=f".{meta['id']}-", dir=base))
-    try:
-        (tmp / META_FILE).write_text(text, encoding="utf-8")
-        (tmp / UNITS_FILE).write_text(geojson, encoding="utf-8")
-        old = None
-        if folder.exists():
-            old = base / f".{meta['id']}-old-{os.getpid()}"
-            folder.rename(old)
-        tmp.rename(folder)
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return folder
+    return write_version_folder(root, vid, {META_FILE: text, UNITS_FILE: geojson},
+                                refuse=_refuse_published)
 
 
 def _require_new_id(root: str | Path, version_id: str) -> None:
-    if (boundaries_dir(root) / str(version_id) / META_FILE).exists():
+    if (version_dir(root, version_id) / META_FILE).exists():
         raise WijkatlasError(f"version {version_id} already exists.",
                              file=boundaries_dir(root) / str(version_id),
                              fix="choose another id for the new version.")
@@ -286,6 +287,7 @@ def _require_draft(version: Version) -> None:
             fix=f"draft a new version: wijkatlas versions draft NEW --from {version.id}")
 
 
+@serialised
 def create_from_buurten(
     root: str | Path,
     version_id: str,
@@ -357,6 +359,7 @@ def _check_valid_from(root: str | Path, valid_from: str, parent_id: str | None,
     return valid_from
 
 
+@serialised
 def draft_version(root: str | Path, version_id: str, parent_id: str, *, name: str | None = None,
                   valid_from: str | None = None, description: str = "") -> Version:
     """Start a new draft from a published version: same units, lineage ``unchanged``.
@@ -364,6 +367,7 @@ def draft_version(root: str | Path, version_id: str, parent_id: str, *, name: st
     ``valid_from`` must be an ISO date (YYYY-MM-DD) after the parent's; when omitted and the id
     is a year (``2024``), it is 1 January of that year, else it is required.
     """
+    check_version_id(version_id)
     parent = load_version(root, parent_id)
     if not parent.published:
         raise WijkatlasError(f"version {parent_id} is still a draft.", file=parent.path,
@@ -398,6 +402,7 @@ def _require_draft_of(root: str | Path, version_id: str) -> Version:
     return version
 
 
+@serialised
 def redate_draft(root: str | Path, version_id: str, valid_from: str) -> Version:
     """Change the date from which a draft applies (ISO date, after its parent's)."""
     version = _require_draft_of(root, version_id)
@@ -408,11 +413,12 @@ def redate_draft(root: str | Path, version_id: str, valid_from: str) -> Version:
     return load_version(root, version_id)
 
 
+@serialised
 def rename_draft(root: str | Path, version_id: str, new_id: str,
                  name: str | None = None) -> Version:
     """Give a draft another id (its folder moves) and optionally another name."""
+    new_id = check_version_id(new_id)
     version = _require_draft_of(root, version_id)
-    new_id = str(new_id)
     if new_id != str(version_id):
         _require_new_id(root, new_id)
         children = [m["id"] for m in list_versions(root) if m.get("parent") == str(version_id)]
@@ -427,10 +433,11 @@ def rename_draft(root: str | Path, version_id: str, new_id: str,
         meta["name"] = f"Wijkindeling {new_id}"
     _write_version(root, meta, version.units)
     if new_id != str(version_id):
-        shutil.rmtree(version.path)
+        remove_dir(version.path)
     return load_version(root, new_id)
 
 
+@serialised
 def discard_draft(root: str | Path, version_id: str) -> Path:
     """Delete a draft (published versions are never deleted)."""
     version = _require_draft_of(root, version_id)
@@ -438,9 +445,7 @@ def discard_draft(root: str | Path, version_id: str) -> Path:
     if children:
         raise WijkatlasError(f"version {version_id} is the parent of {', '.join(children)}.",
                              file=version.path, fix="discard those first.")
-    trash = version.path.with_name(f".{version_id}-discarded-{os.getpid()}")
-    version.path.rename(trash)
-    shutil.rmtree(trash)
+    remove_dir(version.path)
     return version.path
 
 
@@ -505,6 +510,7 @@ def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
     return load_version(root, version.id)
 
 
+@serialised
 def reassign_buurten(root: str | Path, version_id: str, moves: dict[str, str],
                      buurten: gpd.GeoDataFrame, new_names: dict[str, str] | None = None,
                      *, remove_empty: bool = False) -> Version:
@@ -605,6 +611,7 @@ def _units_from_buurten_subset(buurten: gpd.GeoDataFrame, assignment: dict,
     }, geometry=geoms, crs=RD_NEW)
 
 
+@serialised
 def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
                  source: str, tolerance_ha: float = 0.01) -> Version:
     """Replace the units of a draft by a polygon layer edited in QGIS (code, name, geometry).
@@ -633,6 +640,7 @@ def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
     return _save_draft(root, version, units, tolerance_ha=tolerance_ha)
 
 
+@serialised
 def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
                tolerance_ha: float = 0.01) -> Version:
     """Add a drawn unit to a draft, cutting its polygon out of the units it overlaps."""
@@ -682,6 +690,7 @@ def check_version(units: gpd.GeoDataFrame, source: str,
     return report
 
 
+@serialised
 def validate_version(root: str | Path, version_id: str) -> ValidationReport:
     """Validate a version of the register (as stored)."""
     version = load_version(root, version_id)
@@ -700,6 +709,7 @@ def validate_version(root: str | Path, version_id: str) -> ValidationReport:
     return report
 
 
+@serialised
 def publish_version(root: str | Path, version_id: str) -> Version:
     """Publish a draft: validate it and freeze it (status, date, checksum)."""
     version = load_version(root, version_id)
@@ -714,7 +724,7 @@ def publish_version(root: str | Path, version_id: str) -> Version:
     meta["published_at"] = dt.date.today().isoformat()
     folder = _write_version(root, meta, version.units)
     frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
-    frozen.mkdir(parents=True, exist_ok=True)
-    for name in (META_FILE, UNITS_FILE):
-        shutil.copyfile(folder / name, frozen / name)
+    with replace_dir(frozen, lock=False) as tmp:  # under the register lock
+        for name in (META_FILE, UNITS_FILE):
+            shutil.copyfile(folder / name, tmp / name)
     return load_version(root, version_id)

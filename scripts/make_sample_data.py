@@ -96,7 +96,6 @@ FACILITIES = [
     ("school", "geerpark", 2014),
 ]
 GGD_YEARS = (2012, 2016, 2020)
-SURVEY_YEARS = (2008, 2011, 2013, 2016, 2019, 2021)
 WOZ = {2008: 285, 2009: 283, 2010: 279, 2011: 275, 2012: 265, 2013: 252, 2015: 243,
        2016: 246, 2017: 255, 2018: 271, 2019: 290, 2020: 310, 2021: 333, 2022: 374}
 
@@ -460,12 +459,10 @@ def kerncijfers(year: int, buurten: gpd.GeoDataFrame, pts: gpd.GeoDataFrame,
     out["P_OVERGEW"] = np.round(50 - 4 * wealth + 0.1 * (p65 - 18) + noise[:, 1])
     out["P_EENZ_65"] = np.round(9 - 3 * wealth + noise[:, 2])
     out["P_MANTELZ"] = np.round(16 + 2 * tilt + noise[:, 3])
-    out["P_VRIJWIL"] = np.round(30 + 6 * wealth + 3 * tilt + noise[:, 4])
-    out["P_LID_VER"] = np.round(48 + 5 * wealth + 2 * tilt + noise[:, 5])
-    out["C_WOONOMG"] = np.round(7.5 + 0.5 * wealth + rng.normal(0, 0.08, len(b)), 1)
-    out["P_TEVR_GR"] = np.round(70 + 8 * wealth + noise[:, 6])
-    out["P_VERLOED"] = np.round(20 - 8 * wealth + noise[:, 7])
-    out["P_ONVEILIG"] = np.round(np.clip(24 - 6 * wealth + 2 * noise[:, 7], 2, 95))
+    # The resident-survey figures (P_VRIJWIL, C_WOONOMG, ...) are no longer buurt shares: they
+    # come from the respondent files of scripts/make_survey_data.py. This draw stays so the
+    # random stream (and every other value) is unchanged.
+    rng.normal(0, 0.08, len(b))
     crime = inh * (0.055 - 0.0013 * (year - 2008)) * (1 + 0.8 * b.nonres.to_numpy()
                                                      / np.maximum(b.res.to_numpy(), 1))
     out["A_MISDR"] = rng.poisson(crime + 2)
@@ -481,18 +478,13 @@ def kerncijfers(year: int, buurten: gpd.GeoDataFrame, pts: gpd.GeoDataFrame,
     status.loc[few_res, ["WOZ", "P_KOOPWON", "P_HUURWON", "P_BOUWJ_2K"]] = "suppressed"
     status.loc[hh < 100, "M_HH_VERM"] = "suppressed"
     status.loc[bijstand < 10, "A_SOZ_WB"] = "suppressed"
-    status.loc[inh < 50, ["P_GEZ_GOED", "P_OVERGEW", "P_EENZ_65", "P_MANTELZ", "P_VRIJWIL",
-                          "P_LID_VER", "C_WOONOMG", "P_TEVR_GR", "P_VERLOED",
-                          "P_ONVEILIG"]] = "suppressed"
+    status.loc[inh < 50, ["P_GEZ_GOED", "P_OVERGEW", "P_EENZ_65", "P_MANTELZ"]] = "suppressed"
     if year == 2022:  # incomes are published two years late
         status[["A_INKONTV", "G_INK_PI", "G_INK_PO", "M_INK_HH", "M_HH_VERM"]] = "missing"
     if year < 2011:  # wealth statistics start in 2011
         status["M_HH_VERM"] = "missing"
     if year not in GGD_YEARS:
         status[["P_GEZ_GOED", "P_OVERGEW", "P_EENZ_65", "P_MANTELZ"]] = "missing"
-    if year not in SURVEY_YEARS:
-        status[["P_VRIJWIL", "P_LID_VER", "C_WOONOMG", "P_TEVR_GR", "P_VERLOED",
-                "P_ONVEILIG"]] = "missing"
     out.attrs["status"] = status
     return out
 
@@ -517,8 +509,8 @@ def write_kerncijfers(year: int, table: pd.DataFrame, catalog, path: Path) -> No
     """Write one year as CBS writes a Wijk- en Buurtkaart attribute table (with sentinels).
 
     CBS variables get -99999999 (geheim) / -99999997 (niet beschikbaar) up to 2016 and
-    -99997 / -99995 from 2017; survey and GGD variables are left empty in years without a
-    survey and get the same geheim code where too few people answered.
+    -99997 / -99995 from 2017; GGD variables are left empty in years without a
+    GGD survey and get the same geheim code where too few people answered.
     """
     suppressed, missing = (-99999999, -99999997) if year <= 2016 else (-99997, -99995)
     status = table.attrs["status"]

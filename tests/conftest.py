@@ -21,3 +21,12 @@ def atlas_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("atlas")
     build_atlas(REPO, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def hostile_atlas(tmp_path_factory) -> dict:
+    """A small atlas built (with maps) from wijk, version and title names that are template
+    and formula payloads (tests/hostile.py); one build for the whole session."""
+    import hostile
+
+    return hostile.build_hostile(tmp_path_factory.mktemp("hostile"))

@@ -142,3 +142,23 @@ def test_constructed_split_merge_and_reused_code(tmp_path):
     inw = out[out["variable"] == "AANT_INW"]["value"]
     assert inw["A"] == pytest.approx(30)  # merge of old A and B under the reused code A
     assert inw["C1"] == pytest.approx(30) and inw["C2"] == pytest.approx(70)
+
+
+def test_plain_area_matches_tobler_and_reports_partly_covered_sources(loon_op_zand):
+    """--plain-area gives tobler's area_interpolate (allocate_total=True) to 1e-6, and the
+    command says which sources lie partly outside the targets."""
+    from tobler.area_weighted import area_interpolate
+
+    tmp, _ = loon_op_zand
+    res = run_loon_op_zand(tmp, tmp / "values.csv", "--plain-area")
+    assert res.exit_code == 0, res.output
+    assert "lie partly outside every target" in res.output
+    got = pd.read_csv(tmp / "out.csv", dtype={"code": str})
+    got = got[got["variable"] == "AANT_INW"].set_index("code")["value"]
+    src = gpd.read_file(tmp / "src.gpkg").to_crs(28992)
+    vals = pd.read_csv(tmp / "values.csv", dtype={"gwb_code": str})
+    src = src.merge(vals, left_on="bu_id", right_on="gwb_code")
+    tgt = gpd.read_file(tmp / "tgt.geojson").to_crs(28992)
+    ref = area_interpolate(src, tgt, extensive_variables=["a_inw"], allocate_total=True)
+    ref.index = tgt["statcode"].to_numpy()
+    np.testing.assert_allclose(got.loc[ref.index], ref["a_inw"], rtol=1e-6)

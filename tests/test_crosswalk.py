@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -103,3 +104,47 @@ def test_loon_op_zand_2012_to_2013_no_code_kept():
     assert len(kaatsheuvel) >= 17
     assert np.allclose(cw.groupby("source_code")["weight"].sum(), 1.0)
     assert cw.attrs["unallocated"] == []
+
+
+def _strip_and_corner():
+    """Source S (1 km x 1 km) over targets A (most of it), B (a compact 40 m x 40 m corner:
+    0.16 % of S) and C (a 0.5 m wide strip along S's edge: a generalisation sliver)."""
+    x0, y0 = 140000, 410000
+    source = gpd.GeoDataFrame({"code": ["S"], "name": ["S"]},
+                              geometry=[shapely.box(x0, y0, x0 + 1000, y0 + 1000)],
+                              crs="EPSG:28992")
+    b = shapely.box(x0 + 960, y0 + 960, x0 + 1000, y0 + 1000)
+    c = shapely.box(x0, y0, x0 + 1000, y0 + 0.5)
+    a = shapely.difference(shapely.box(x0, y0, x0 + 1000, y0 + 1000), shapely.union(b, c))
+    target = gpd.GeoDataFrame({"code": ["A", "B", "C"], "name": ["A", "B", "C"]},
+                              geometry=[a, b, c], crs="EPSG:28992")
+    return source, target
+
+
+def test_sliver_rule_drops_thin_strips_and_keeps_compact_small_overlaps():
+    source, target = _strip_and_corner()
+    w = weights(build_crosswalk(source, target))
+    # The 0.5 m strip is a sliver (dropped, its area re-normalised away); the compact corner
+    # is a real overlap of a small unit and keeps its share (the old 1 % rule dropped it).
+    assert ("S", "C") not in w
+    assert w[("S", "B")] == pytest.approx(1600 / (1_000_000 - 500))
+    assert sum(w.values()) == pytest.approx(1.0)
+    # No exact shortcut while a real overlap remains; --exact-share 0.99 restores the old one.
+    assert weights(build_crosswalk(source, target, exact_share=0.99)) == {("S", "A"): 1.0}
+    # sliver_width=0 keeps the strip; plain area keeps everything, by area.
+    plain = weights(build_crosswalk(source, target, plain_area=True))
+    assert plain[("S", "C")] == pytest.approx(500 / 1_000_000)
+    assert plain[("S", "B")] == pytest.approx(1600 / 1_000_000)
+    assert weights(build_crosswalk(source, target, sliver_width=0.0))[("S", "C")] > 0
+
+
+def test_coverage_reports_the_uncovered_part_and_weights_are_renormalised():
+    source, target = _strip_and_corner()
+    target = target[target["code"] != "A"]  # only B and C cover S now
+    cw = build_crosswalk(source, target, plain_area=True)
+    cov = pd.DataFrame(cw.attrs["coverage"]).set_index("source_code")
+    assert cov.loc["S", "area_ha"] == pytest.approx(100.0)
+    assert cov.loc["S", "covered_ha"] == pytest.approx(0.21)
+    assert cov.loc["S", "uncovered_share"] == pytest.approx(1 - 2100 / 1_000_000)
+    # allocate_total=True semantics: the whole value goes to the covered part.
+    assert cw["weight"].sum() == pytest.approx(1.0)

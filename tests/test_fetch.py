@@ -22,7 +22,7 @@ from geo.catalog import load_catalog
 from geo.cli import STATE, app
 from geo.errors import WijkatlasError
 from geo.fetch import fetch_cbs, init_atlas, load_services, parse_years
-from geo.fetch.cbs import commit_files
+from geo.fetch.cbs import commit_files, recover_interrupted
 from geo.kerncijfers import read_values
 from tests import fetch_fixture
 
@@ -194,6 +194,14 @@ def test_sample_year_differs_and_is_kept(net, heusden):
     assert snapshot(heusden / "layers") == before
 
 
+def test_a_lone_file_of_the_year_is_not_overwritten_silently(net, heusden):
+    (heusden / "layers/cbs/cbs_buurten_2022_GM0797.geojson").unlink()
+    before = snapshot(heusden / "layers")
+    result = cli("fetch", "cbs", "--year", "2022", root=heusden)
+    assert result.exit_code == 1 and "kerncijfers_2022_GM0797.csv is there" in result.output
+    assert snapshot(heusden / "layers") == before
+
+
 def test_offline_is_one_line_exit_2_and_changes_nothing(net, heusden):
     net.failures["pdok.nl"] = requests.ConnectionError("Failed to resolve 'api.pdok.nl'")
     before = snapshot(heusden)
@@ -247,6 +255,36 @@ def test_commit_restores_the_old_files_when_a_move_fails(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "sub"]
 
 
+def test_a_commit_killed_half_way_is_rolled_back_by_the_next_run(tmp_path):
+    """A real kill -9 between the moves: the staging folder stays; the next run restores."""
+    import subprocess
+    import sys
+
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.geojson", tmp_path / "c.toml"
+    a.write_text("old a")
+    b.write_text("old b")
+    script = f"""
+import os, signal
+from pathlib import Path
+import geo.fetch.cbs as cbs
+real = os.replace
+def dies_at_b(src, dst):
+    if Path(dst) == Path({str(b)!r}) and "old-" not in Path(src).name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst)
+cbs.os.replace = dies_at_b
+cbs.commit_files([(Path({str(a)!r}), "new a"), (Path({str(c)!r}), "new c"),
+                  (Path({str(b)!r}), "new b")], Path({str(tmp_path)!r}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=120)
+    assert done.returncode == -9
+    assert a.read_text() == "new a" and c.exists() and not b.exists()  # half-written
+    restored = recover_interrupted(tmp_path)
+    assert set(restored) == {a, b, c}
+    assert a.read_text() == "old a" and b.read_text() == "old b" and not c.exists()
+    assert not list(tmp_path.glob(".fetch-*"))
+
+
 def test_changed_layout_names_the_service_and_what_was_expected(net, heusden):
     def rename(doc):
         for feature in doc.get("features", []):
@@ -286,6 +324,17 @@ def test_proxy_from_the_environment_reaches_both_clients(net, heusden, monkeypat
         assert proxies.get("https") == "http://proxy.gemeente.test:3128", url
     assert any("opendata.cbs.nl" in u for u in net.urls)
     assert any("pdok.nl" in u for u in net.urls)
+
+
+def test_no_proxy_from_the_environment_is_honoured(net, heusden, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
+    monkeypatch.setenv("NO_PROXY", "pdok.nl")
+    fetch_cbs(heusden, [2023])
+    for url, proxies in zip(net.urls, net.proxies, strict=True):
+        expected = None if "pdok.nl" in url else "http://proxy.gemeente.test:3128"
+        assert proxies.get("https") == expected, url
 
 
 def test_gemeente_comes_from_the_atlas_configuration(net, tmp_path):
@@ -342,3 +391,18 @@ def test_readme_second_quick_start_end_to_end(net, tmp_path):
     atlas = pyogrio.read_dataframe(gpkg, layer="atlas", read_geometry=False)
     assert atlas["name"].iloc[0] == "Wijkatlas Loon op Zand"
     assert "CBS" in atlas["credit"].iloc[0]
+
+
+def test_read_statline_knows_every_year_from_the_service_table(net, monkeypatch):
+    """geo.kerncijfers.read_statline takes its year from cbs_services.toml (2023 here, beyond
+    the 2016-2020 it used to know) and passes the environment's proxy to cbsodata."""
+    from geo.kerncijfers import read_statline
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    catalog = load_catalog(REPO / "layers" / "indicators.toml")
+    with pytest.warns(UserWarning):
+        long = read_statline("85618NED", catalog=catalog, municipality="GM0797")
+    assert set(long["year"]) == {2023} and long["code"].nunique() == 17
+    assert all(p.get("https") == "http://proxy.gemeente.test:3128" for p in net.proxies)

@@ -145,7 +145,7 @@ def test_area_weighted_counts_equal_tobler():
         theirs = area_interpolate(source, target, extensive_variables=["AANT_INW", "WONINGEN"],
                                   allocate_total=False)
     # Same input, pure area weights: no exact shortcut, no sliver filter.
-    cw = build_crosswalk(source, target, exact_share=1.1, sliver_share=0.0)
+    cw = build_crosswalk(source, target, exact_share=1.1, sliver_width=0.0)
     values = long({c: {"AANT_INW": a, "WONINGEN": w} for c, a, w in
                    zip(source["code"], source["AANT_INW"], source["WONINGEN"], strict=True)})
     area = pd.Series(target.area.to_numpy() / 1e4, index=target["code"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -150,8 +151,8 @@ def download_year(services: YearServices, gemeente: str, catalog: Catalog, *,
 
 
 def geometry_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
-    """Codes added or removed, renamed buurten and area moved per buurt (ha), in Dutch-free
-    plain lines. ``old``/``new``: ``code, name, geometry`` in EPSG:28992."""
+    """Codes added or removed, renamed buurten and area moved per buurt (half the symmetric
+    difference, ha), one line each. ``old``/``new``: ``code, name, geometry`` in EPSG:28992."""
     lines: list[str] = []
     old_i, new_i = old.set_index("code"), new.set_index("code")
     added = sorted(set(new_i.index) - set(old_i.index))
@@ -251,11 +252,15 @@ def _manifest(download: YearDownload, gemeente: str, services: Services, config:
             "file": rel["buurten"], "sha256": _sha256(files["buurten"][1]),
             "service": geo.label, "url": geo.url, "layer": geo.layer, "kind": geo.kind,
             "generalised": geo.generalised, "download": geo.download,
+            "query": (f"{geo.gemeente} = {gemeente}" if geo.gemeente
+                      else f"{geo.code} LIKE BU{gemeente[2:]}*"),
             "buurten": int(len(download.buurten)),
         },
         "kerncijfers": {
             "file": rel["kerncijfers"], "sha256": _sha256(files["kerncijfers"][1]),
             "statline_table": table.table, "url": table.url, "period": table.period,
+            "filter": (f"substringof('BU{gemeente[2:]}',WijkenEnBuurten)"
+                       + (f" and Perioden eq '{table.period}'" if table.period else "")),
             "rows": int(len(download.kerncijfers.frame)),
             "columns": [c for c in download.kerncijfers.frame.columns
                         if c not in ("BU_CODE", "BU_NAAM", "jaar")],
@@ -272,17 +277,20 @@ def commit_files(files: list[tuple[Path, str]], staging_root: Path) -> None:
     """Move several new files into place together.
 
     Each file is first written completely (``geo.atomic.write_text``) into a staging folder
-    next to the targets; then the targets are swapped in one after the other. If any step
-    fails, the targets already swapped get their previous content back (or are removed when
-    they are new), so the set is either wholly new or wholly old.
+    next to the targets, with a plan of the targets; then the targets are swapped in one after
+    the other, the previous files kept in the staging folder. If a step fails, the targets
+    already swapped get their previous content back (or are removed when they are new), so
+    the set is either wholly new or wholly old. A process killed in the middle leaves the
+    staging folder; :func:`recover_interrupted` (run before every fetch) puts the old set back.
     """
     staging_root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".fetch-", dir=staging_root))
     done: list[tuple[Path, Path | None]] = []
     try:
-        staged = []
-        for i, (_, text) in enumerate(files):
-            staged.append(atomic.write_text(stage / f"new-{i}", text))
+        plan = [{"target": str(target), "existed": target.exists()} for target, _ in files]
+        staged = [atomic.write_text(stage / f"new-{i}", text)
+                  for i, (_, text) in enumerate(files)]
+        atomic.write_text(stage / PLAN, json.dumps(plan))
         for i, ((target, _), new) in enumerate(zip(files, staged, strict=True)):
             target.parent.mkdir(parents=True, exist_ok=True)
             backup = None
@@ -303,6 +311,29 @@ def commit_files(files: list[tuple[Path, str]], staging_root: Path) -> None:
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+PLAN = "plan.json"
+
+
+def recover_interrupted(staging_root: Path) -> list[Path]:
+    """Put back the previous files of a commit that was killed half-way (power cut,
+    ``kill -9``): every target that had been moved aside gets its old content back, targets
+    that were new are removed. Returns the targets restored."""
+    restored: list[Path] = []
+    for stage in sorted(Path(staging_root).glob(".fetch-*")):
+        plan_file = stage / PLAN
+        if stage.is_dir() and plan_file.exists():
+            for i, entry in enumerate(json.loads(plan_file.read_text(encoding="utf-8"))):
+                target, old = Path(entry["target"]), stage / f"old-{i}"
+                if old.exists():
+                    os.replace(old, target)
+                    restored.append(target)
+                elif not entry["existed"] and target.exists():
+                    target.unlink()
+                    restored.append(target)
+        shutil.rmtree(stage, ignore_errors=True)
+    return restored
 
 
 def write_year(download: YearDownload, config: AtlasConfig, gemeente: str, services: Services,
@@ -347,6 +378,7 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
     services = services or load_services()
     catalog = load_catalog(config.catalog)
     http = http or session()
+    recover_interrupted(config.root / "layers")
     downloads = [download_year(services[y], gemeente, catalog, http=http, progress=progress)
                  for y in years]
     results = []
@@ -360,6 +392,12 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
             result.changes = _changes(download, buurten_path, kern_path, catalog)
             result.status = ("unchanged" if not result.changes
                              else "replaced" if replace else "changed")
+        elif buurten_path.exists() or kern_path.exists():
+            alone = buurten_path if buurten_path.exists() else kern_path
+            result.changes = [f"{alone.name} is there without its "
+                              f"{'Kerncijfers' if alone == buurten_path else 'buurten'}; "
+                              "it would be overwritten"]
+            result.status = "replaced" if replace else "changed"
         if result.status in ("new", "replaced"):
             write_year(download, config, gemeente, services,
                        previous=result.changes if result.status == "replaced" else None)
@@ -368,4 +406,5 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
 
 
 __all__ = ["YearDownload", "YearResult", "commit_files", "download_year", "fetch_cbs",
-           "geometry_changes", "manifest_path", "value_changes", "write_year"]
+           "geometry_changes", "manifest_path", "recover_interrupted", "value_changes",
+           "write_year"]

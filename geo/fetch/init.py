@@ -100,6 +100,7 @@ def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
     services[year]  # noqa: B018 - refuses an unknown year before anything is made
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-init-", dir=folder.parent))
+    tmp.chmod(atomic.dir_mode())  # mkdtemp makes it private; an atlas folder is not
     try:
         for sub in ("layers/cbs", "layers/kerncijfers", "boundaries", "maps"):
             (tmp / sub).mkdir(parents=True, exist_ok=True)

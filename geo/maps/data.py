@@ -25,6 +25,9 @@ WEB_CRS = "EPSG:4326"
 #: One character per status in the page's class strings (digits and a-j are classes).
 STATUS_CHARS = {"suppressed": "s", "missing": "m", "small": "k", "withheld": "w",
                 "too_few": "t"}
+#: Survey change verdicts as one character per unit and year (``sig`` in the page data).
+SIGNIFICANCE_CHARS = {"significant gestegen": "u", "significant gedaald": "d",
+                      "geen significante verandering": "g"}
 CREDIT = "Bron: CBS / PDOK, Wijk- en Buurtkaart (CC BY 4.0)"
 SYNTHETIC_NOTE = "voorbeeldcijfers synthetisch"
 #: Above this many units the page draws on a canvas instead of one SVG path per unit.
@@ -251,8 +254,11 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                                         "lower", "upper", "status", "interpolated_share"])
     res["version"] = res["version"].astype(str)
     res = res[res["version"] == spec.version]
-    if "level" in res:
-        res = res[res["level"].fillna("wijk").isin(["wijk", ""])]
+    municipal = None
+    if "level" in res:  # figures of higher levels (gemeente, kernen) are not drawn
+        level = res["level"].fillna("wijk").astype(str)
+        municipal = res[level == "gemeente"]
+        res = res[level.isin(["wijk", ""])]
     if spec.from_year is not None:
         res = res[res["year"] >= spec.from_year]
     if spec.to_year is not None:
@@ -335,6 +341,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         if np.isfinite(share).any():
             entry["ip"] = _sparse(np.maximum(np.round(share * 100), 1), 0)
         entry["avg"], entry["avgLabel"] = _municipal_average(cube, ind, area_km2)
+        _survey_fields(entry, sub, rows, cols, shape, years, municipal, code, dec)
         out_inds.append(entry)
 
     vrow = versions[versions["id"].astype(str) == spec.version]
@@ -355,6 +362,35 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         "themes": [t for t in THEMES if t in set(inds["theme"])],
         "indicators": out_inds,
     }
+
+
+def _survey_fields(entry: dict, sub: pd.DataFrame, rows: np.ndarray, cols: np.ndarray,
+                   shape: tuple[int, int], years: list[int], municipal: pd.DataFrame | None,
+                   code: str, decimals: int) -> None:
+    """Survey figures: ``n`` (respondents with a valid answer) per year and unit, ``sig``
+    (change since the previous edition: u/d/g, ``-`` none) and the gemeente's own figure as
+    the comparison line (``avg``)."""
+    if "n" not in sub.columns or not sub["n"].notna().any():
+        return
+    grid = np.full(shape, np.nan)
+    grid[rows, cols] = pd.to_numeric(sub["n"], errors="coerce").to_numpy(dtype=float)
+    entry["n"] = _sparse(grid, 0)
+    entry["survey"] = True
+    if "significance" in sub.columns:
+        sig = np.full(shape, "-", dtype="<U1")
+        sig[rows, cols] = sub["significance"].fillna("").map(SIGNIFICANCE_CHARS).fillna(
+            "-").to_numpy(dtype="<U1")
+        entry["sig"] = ["".join(row) for row in sig]
+    if municipal is not None:
+        own = municipal[municipal["variable"] == code]
+        own = own[own["status"].isin(["observed", "partial"])]
+        if len(own):
+            avg = np.full(len(years), np.nan)
+            pos = np.searchsorted(years, own["year"].to_numpy())
+            ok = (pos < len(years)) & (np.asarray(years)[np.minimum(pos, len(years) - 1)]
+                                       == own["year"].to_numpy())
+            avg[pos[ok]] = own["value"].to_numpy(dtype=float)[ok]
+            entry["avg"], entry["avgLabel"] = _round(avg, decimals + 1), "gemeente"
 
 
 def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:

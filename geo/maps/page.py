@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from geo.atomic import write_text
 from geo.errors import WijkatlasError
 from geo.maps.assets import head_html
 from geo.maps.data import atlas_payload, atlas_versions, boundaries_payload
+from geo.maps.slots import Slots
 from geo.maps.specs import MapSpec, expand_specs, read_specs
 
 PDOK_GRIJS = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
@@ -58,27 +58,34 @@ class _PageScript(MacroElement):
     """)
 
     def __init__(self, function: str, payload: dict, none: str, online: str,
-                 pages: list[dict]) -> None:
+                 pages: list[dict], slots: Slots) -> None:
         super().__init__()
         self._name, self._id = "WijkatlasPage", "page"
         self.function = function
         self.data_id = "wijkatlas-data"
-        self.data = json_for_script(payload)
+        # Data only ever enters the page through slots: branca compiles macro output again.
+        self.data = slots.put(json_for_script(payload))
         self.none, self.online = none, online
-        self.pages = json_for_script(pages)
+        self.pages = slots.put(json_for_script(pages))
 
 
-def _base_map(title: str, prefer_canvas: bool, script: str) -> tuple[folium.Map, str, str]:
-    """A folium map without CDN assets, with 'no basemap' and the two online basemaps."""
+def _base_map(title: str, prefer_canvas: bool, script: str,
+              slots: Slots) -> tuple[folium.Map, str, str]:
+    """A folium map without CDN assets, with 'no basemap' and the two online basemaps.
+
+    ``title`` and the inlined assets go in through ``slots``: branca compiles an
+    ``Element``'s text as a Jinja2 template.
+    """
     m = folium.Map(location=[51.7, 5.2], zoom_start=12, tiles=None, control_scale=True,
                    prefer_canvas=prefer_canvas)
     m._id = "wijkatlas"
     m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
     root = m.get_root()
     root.header.add_child(Element(
-        f'<meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta charset="utf-8"><title>{slots.put(html.escape(title))}</title>'
         '<meta name="description" content="Wijkatlas: kaarten per wijk">'), name="meta")
-    root.header.add_child(Element(head_html("common.js", script, styles=("atlas.css",))),
+    root.header.add_child(Element(slots.put(head_html("common.js", script,
+                                                      styles=("atlas.css",)))),
                           name="wijkatlas_assets")
     none = folium.FeatureGroup(name="Geen achtergrond (offline)", overlay=False, show=True)
     none._id = "none"
@@ -103,27 +110,16 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     else:
         payload = boundaries_payload(atlas, spec)
         canvas, function, script = False, "wijkatlasBoundaries", "boundaries.js"
-    m, none, online = _base_map(spec.title, canvas, script)
+    slots = Slots()
+    m, none, online = _base_map(spec.title, canvas, script, slots)
     control = folium.LayerControl(position="topright", collapsed=True)
     control._id = "basemaps"
     control.add_to(m)
     own = {spec.file} | {c["file"] for c in spec.choice}
     others = [p for p in pages if p["file"] not in own]
-    m.add_child(_PageScript(function, payload, none, online, others))
-    text = m.get_root().render()
+    m.add_child(_PageScript(function, payload, none, online, others, slots))
+    text = slots.fill(m.get_root().render())
     return text.replace("<html>", '<html lang="nl">', 1)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a web page is for everyone
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
@@ -158,5 +154,5 @@ def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
     rendered = [(out_dir / s.file, render_page(s, atlas, specs_dir, pages)) for s in specs]
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in rendered:
-        _write_atomic(path, text)
+        write_text(path, text)
     return [path for path, _ in rendered]

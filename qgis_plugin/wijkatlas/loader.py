@@ -29,7 +29,7 @@ from .i18n import tr
 
 PROPERTY = "wijkatlas/key"
 RESULT_FIELDS = ("value", "lower", "upper", "status", "method", "interpolated_share",
-                 "approximate")
+                 "approximate", "n", "significance", "source")
 
 
 def _sql_text(value: object) -> str:

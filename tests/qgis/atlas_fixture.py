@@ -115,7 +115,7 @@ def write_atlas(path: Path) -> dict:
                         got[code] = value
                         all_values.append(value)
                     results.append((vid, code, unit_name, year, variable, value, None, None,
-                                    status, 0.0, "exact", 0))
+                                    status, 0.0, "exact", 0, "wijk", "cbs", None, ""))
                 expected["values"][(vid, variable, year)] = got
             cls = _classes(all_values)
             expected["classes"][(vid, variable)] = COLOURS
@@ -135,7 +135,8 @@ def write_atlas(path: Path) -> dict:
     _attribute_table(ds, "results", [
         ("version", s), ("unit_code", s), ("unit_name", s), ("year", i), ("variable", s),
         ("value", r), ("lower", r), ("upper", r), ("status", s), ("interpolated_share", r),
-        ("method", s), ("approximate", i)], results)
+        ("method", s), ("approximate", i), ("level", s), ("source", s), ("n", r),
+        ("significance", s)], results)
     _attribute_table(ds, "map_classes", [
         ("version", s), ("variable", s), ("scheme", s), ("class_index", i), ("lower", r),
         ("upper", r), ("colour", s), ("label", s)], classes)

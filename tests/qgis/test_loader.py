@@ -63,6 +63,24 @@ def test_values_are_joined_per_unit_and_year(atlas_path):
     assert visible == [True] + [False] * (len(layers) - 1)
 
 
+def test_survey_layers_carry_n_and_interval(atlas_path):
+    import sqlite3
+
+    with sqlite3.connect(atlas_path) as db:
+        row = db.execute("SELECT version, variable, year FROM results WHERE source = 'survey' "
+                         "AND level = 'wijk' AND status = 'observed' LIMIT 1").fetchone()
+    if row is None:
+        pytest.skip("the fixture atlas (used only while the engine cannot build) has no survey")
+    version, variable, year = row
+    layer = load_atlas(atlas_path, version, [variable], years=[year])[0]
+    names = layer.fields().names()
+    assert {"n", "lower", "upper", "significance", "status"} <= set(names)
+    features = list(layer.getFeatures())
+    observed = [f for f in features if f["status"] == "observed"]
+    assert observed and all(f["n"] >= 30 and f["lower"] < f["value"] < f["upper"]
+                            for f in observed)
+
+
 def test_loading_again_replaces_instead_of_duplicating(atlas_path):
     version = truth.versions(atlas_path)[0]
     variables = _pick(atlas_path, version, 1)

@@ -20,6 +20,9 @@
     t: "te weinig respons"
   };
   function smallLabel(I) { return I.small || "< 5"; }  // e.g. "< 5 registraties"
+  var TOO_FEW = { fillColor: "#e7e1ef", fillOpacity: 0.8, dashArray: "3 3" };
+  var SIG = { u: "significant gestegen", d: "significant gedaald",
+    g: "geen significante verandering" };
 
   function kindOf(ch) {
     if (ch >= "0" && ch <= "9") { return { status: "o", cls: ch.charCodeAt(0) - 48 }; }
@@ -40,7 +43,7 @@
   window.wijkatlasAtlas = function (map, dataId, basemaps) {
     var D = C.data(dataId), n = D.units.code.length, years = D.years;
     D.indicators.forEach(function (I) {
-      ["lo", "hi", "ip"].forEach(function (key) { if (I[key]) { I[key] = expand(I[key], n); } });
+      ["lo", "hi", "ip", "n"].forEach(function (key) { if (I[key]) { I[key] = expand(I[key], n); } });
     });
     var byCode = {};
     D.indicators.forEach(function (ind, i) { byCode[ind.code] = i; });
@@ -74,7 +77,8 @@
     function styleOf(j) {
       var I = ind(), k = kindOf(I.cls[state.year].charAt(j));
       if (k.status === "s") { return SUPPRESSED; }
-      if (k.status === "m" || k.status === "t") { return MISSING; }
+      if (k.status === "m") { return MISSING; }
+      if (k.status === "t") { return TOO_FEW; }
       if (k.status === "k") { return SMALL; }
       if (k.status === "w") { return WITHHELD; }
       return {
@@ -94,6 +98,25 @@
       return k.status === "p" ? "ten minste " + v + " (gedeeltelijk geheim)" : v;
     }
 
+    /** Survey: "n = 185, marge ± 7,2 procentpunt" (and "indicatief" under 100). */
+    function surveyText(I, j, y) {
+      var n = I.n ? I.n[y][j] : null;
+      if (n === null || n === undefined) { return ""; }
+      var k = kindOf(I.cls[y].charAt(j)), text = "n = " + fmt(n, 0);
+      var v = I.v[y][j], lo = I.lo ? I.lo[y][j] : null, hi = I.hi ? I.hi[y][j] : null;
+      if (k.status === "o" && v !== null && lo !== null && hi !== null) {
+        text += ", marge ± " + fmt(Math.max(v - lo, hi - v), I.decimals) +
+          (I.unit === "%" ? " procentpunt" : "");
+        if (n < 100) { text += " (indicatief)"; }
+      }
+      return text;
+    }
+
+    function sigText(I, j, y) {
+      var c = I.sig ? I.sig[y].charAt(j) : "-";
+      return SIG[c] ? SIG[c] + " t.o.v. vorige meting" : "";
+    }
+
     function tooltip(layer) {
       var j = layer.unitIndex, I = ind(), y = state.year;
       var k = kindOf(I.cls[y].charAt(j));
@@ -105,7 +128,14 @@
         "Status: <span class=\"wa-status\">" + STATUS[k.status] + "</span>"
       ];
       var share = I.ip ? I.ip[y][j] || 0 : 0;
-      if (share > 0 && (k.status === "o" || k.status === "p")) {
+      var survey = I.survey ? surveyText(I, j, y) : "";
+      if (survey) {
+        rows.push("<span class=\"wa-survey\">" + survey + "</span>");
+        var sig = sigText(I, j, y);
+        if (sig) { rows.push("<span class=\"wa-sig wa-sig-" + I.sig[y].charAt(j) + "\">" + sig + "</span>"); }
+      } else if (I.survey) {
+        rows.push("<span class=\"wa-survey\">geen meting in " + years[y] + "</span>");
+      } else if (share > 0 && (k.status === "o" || k.status === "p")) {
         var line = "<span class=\"wa-interp\">" + share + "% geïnterpoleerd";
         var lo = I.lo ? I.lo[y][j] : null, hi = I.hi ? I.hi[y][j] : null;
         if (lo !== null && hi !== null) {
@@ -131,17 +161,27 @@
       function X(y) { return L0 + (years.length === 1 ? 0.5 : y / (years.length - 1)) * (W - L0 - R0); }
       function Y(v) { return T0 + (1 - (v - lo) / (hi - lo)) * (H - T0 - B0); }
       function line(vals, cls) {
-        var d = "", pen = false;
+        var d = "", pen = false, prev = -1, dashed = "";
         vals.forEach(function (v, y) {
-          if (v === null) { pen = false; return; }
-          d += (pen ? "L" : "M") + X(y).toFixed(1) + " " + Y(v).toFixed(1);
+          if (v === null) { if (!I.survey) { pen = false; } return; }
+          if (I.survey && cls === "wa-own" && prev >= 0 && I.sig && I.sig[y].charAt(j) !== "u" &&
+              I.sig[y].charAt(j) !== "d") {
+            // a change that is not significant: drawn dashed
+            dashed += "M" + X(prev).toFixed(1) + " " + Y(vals[prev]).toFixed(1) + "L" +
+              X(y).toFixed(1) + " " + Y(v).toFixed(1);
+            d += "M" + X(y).toFixed(1) + " " + Y(v).toFixed(1);
+          } else {
+            d += (pen ? "L" : "M") + X(y).toFixed(1) + " " + Y(v).toFixed(1);
+          }
           pen = true;
+          prev = y;
         });
         var dots = vals.map(function (v, y) {
           return v === null ? "" : "<circle class=\"" + cls + "\" cx=\"" + X(y).toFixed(1) +
             "\" cy=\"" + Y(v).toFixed(1) + "\" r=\"2.5\"/>";
         }).join("");
-        return "<path class=\"" + cls + "\" d=\"" + d + "\"/>" + dots;
+        return "<path class=\"" + cls + "\" d=\"" + d + "\"/>" +
+          (dashed ? "<path class=\"" + cls + " wa-nonsig\" d=\"" + dashed + "\"/>" : "") + dots;
       }
       return "<svg class=\"wa-chart\" width=\"" + W + "\" height=\"" + H + "\" viewBox=\"0 0 " +
         W + " " + H + "\" role=\"img\" aria-label=\"trend\">" +
@@ -159,6 +199,21 @@
         line(avg, "wa-avg") + line(own, "wa-own") + "</svg>";
     }
 
+    /** Survey editions of one wijk: value, n, margin and whether the change is significant. */
+    function surveyTable(I, j) {
+      var html = "<table class=\"wa-editions\"><tr><th>jaar</th><th>waarde</th><th>n, marge</th>" +
+        "<th>verandering</th></tr>";
+      years.forEach(function (yr, y) {
+        if (!I.n || I.n[y][j] === null || I.n[y][j] === undefined) { return; }
+        var c = I.sig ? I.sig[y].charAt(j) : "-";
+        html += "<tr data-year=\"" + yr + "\"><td>" + yr + "</td><td>" + valueText(I, j, y) +
+          "</td><td>" + surveyText(I, j, y) + "</td><td class=\"wa-sig wa-sig-" + c + "\">" +
+          (SIG[c] || "") + "</td></tr>";
+      });
+      return html + "</table><div class=\"wa-legend-note\">gestippelde lijn: geen significante " +
+        "verandering (95 %)</div>";
+    }
+
     function popup(layer) {
       var j = layer.unitIndex, I = ind();
       return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
@@ -166,7 +221,8 @@
         "</div>" + chart(I, j) +
         "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
-        "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div></div>";
+        (I.survey ? surveyTable(I, j) :
+          "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>") + "</div>";
     }
 
     group.bindTooltip(tooltip, { sticky: true, className: "wa-tooltip" });
@@ -244,7 +300,7 @@
        ["s", "wa-swatch wa-suppressed", "geheim"],
        ["k", "wa-swatch wa-small", esc(smallLabel(I))],
        ["w", "wa-swatch wa-withheld", "afgeschermd"],
-       ["t", "wa-swatch wa-missing", "te weinig respons"],
+       ["t", "wa-swatch wa-toofew", "te weinig respons"],
        ["m", "wa-swatch wa-missing", "geen gegevens"]].forEach(function (e) {
         if (counts[e[0]]) {
           html += "<tr data-status=\"" + e[0] + "\" data-count=\"" + counts[e[0]] +
