@@ -20,7 +20,7 @@ from geo.catalog import Catalog, load_catalog
 from geo.classes import class_settings, map_classes_table
 from geo.errors import WijkatlasError
 from geo.lineage import changed_areas, diff_units, lineage_text
-from geo.register import list_versions, load_version
+from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
 from geo.units import RESULT_COLUMNS
@@ -85,9 +85,21 @@ def _versions(root: Path, declared, path: Path) -> list[str]:
     """The versions to build: ``"published"`` (every published version, oldest first) or a
     list of ids."""
     if declared == PUBLISHED:
-        # a published version changed on disk stays in the list: loading it refuses the build
-        # with the fix (geo.register.load_version)
-        return [str(m["id"]) for m in list_versions(root) if m.get("status") == "published"]
+        # A read-only scan (no register lock: reading the configuration changes nothing); a
+        # published version changed on disk stays in the list, and loading it refuses the
+        # build with the fix (geo.register.load_version).
+        found = []
+        for meta_file in sorted((root / "boundaries").glob("*/version.toml")):
+            if meta_file.parent.name.startswith("."):
+                continue
+            try:
+                meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise WijkatlasError(f"cannot read the version ({exc}).", file=meta_file,
+                                     fix="restore the file from version control.") from exc
+            if meta.get("status") == "published":
+                found.append((str(meta.get("valid_from", "")), meta_file.parent.name))
+        return [vid for _, vid in sorted(found)]
     if isinstance(declared, list) and declared:
         return [str(v) for v in declared]
     raise WijkatlasError(f"versions = {declared!r} is neither \"published\" nor a list of ids.",
