@@ -87,6 +87,7 @@ def run_large(folder: Path) -> dict:
     from geo.survey import (
         Edition,
         load_questionnaire,
+        locate,
         read_population,
         read_respondents,
         survey_editions,
@@ -97,6 +98,8 @@ def run_large(folder: Path) -> dict:
     editions = [Edition(y, read_respondents(folder / f"resp_{y}.csv", q), q) for y in EDITIONS]
     read_s = time.perf_counter() - start
     adr = pyogrio.read_dataframe(REPO / "layers/adressen/adressen_GM0797.gpkg")
+    editions = [Edition(e.year, e.respondents, e.questionnaire,
+                        locate(e.respondents, adr, year=e.year)) for e in editions]
     rows = 0
     for vid in ("2016", "2020"):
         units = load_version(REPO, vid).units
@@ -123,8 +126,8 @@ def run_sample() -> dict:
 
     start = time.perf_counter()
     survey = read_survey_config(config.survey)
-    editions = load_editions(survey)
     adr = pyogrio.read_dataframe(config.addresses, layer=config.addresses_layer)
+    editions = load_editions(survey, addresses=adr)
     rows = 0
     for vid in config.versions:
         out, _ = atlas_survey(editions, load_version(REPO, vid).units, counts[vid], survey,

@@ -16,10 +16,12 @@ import pandas as pd
 import pyogrio
 
 from geo.atomic import replace_dir, write_csv, write_excel, write_gpkg_layers
-from geo.catalog import Catalog, load_catalog
+from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.classes import class_settings, map_classes_table
 from geo.errors import WijkatlasError
+from geo.files import read_toml, require_keys
 from geo.lineage import changed_areas, diff_units, lineage_text
+from geo.progress import ProgressBar
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
 from geo.sources import area_ha, load_cbs_buurten
@@ -52,12 +54,17 @@ class AtlasConfig:
 
     def years(self) -> list[int]:
         """Years that have both a CBS buurt file and a Kerncijfers table."""
-        years = []
+        return [year for year in self.buurt_files()
+                if (self.root / self.kerncijfers.format(year=year)).exists()]
+
+    def buurt_files(self) -> dict[int, Path]:
+        """The CBS buurt file per year that the ``buurten`` pattern names and that exists."""
+        files = {}
         for year in range(1990, 2100):
-            if (self.root / self.buurten.format(year=year)).exists() and \
-                    (self.root / self.kerncijfers.format(year=year)).exists():
-                years.append(year)
-        return years
+            path = self.root / self.buurten.format(year=year)
+            if path.exists():
+                files[year] = path
+        return files
 
 
 def read_config(root: str | Path) -> AtlasConfig:
@@ -66,11 +73,15 @@ def read_config(root: str | Path) -> AtlasConfig:
     if not path.exists():
         raise WijkatlasError("atlas configuration not found.", file=path,
                              fix="run wijkatlas from the atlas repository or pass --root.")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = read_toml(path, what="atlas configuration")
+    require_keys(raw, ("versions", "buurten", "kerncijfers"), file=path,
+                 what="atlas configuration",
+                 example='versions = "published" (every published boundary version)')
     return AtlasConfig(
         root=root, name=raw.get("name", "Wijkatlas"),
-        versions=_versions(root, raw.get("versions", PUBLISHED), path),
-        catalog=root / raw.get("catalog", "layers/indicators.toml"), buurten=raw["buurten"],
+        versions=_versions(root, raw["versions"], path),
+        catalog=root / raw["catalog"] if raw.get("catalog") else DEFAULT_CATALOG,
+        buurten=raw["buurten"],
         kerncijfers=raw["kerncijfers"],
         addresses=root / raw["addresses"] if raw.get("addresses") else None,
         addresses_layer=raw.get("addresses_layer"), synthetic=bool(raw.get("synthetic")),
@@ -113,11 +124,11 @@ def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
         source = ind.source
         if synthetic and "synthetisch" not in source.lower():
             source += " (voorbeeldcijfers synthetisch)"
-        rows.append({"code": ind.code, "label": ind.label, "theme": ind.theme,
-                     "unit": ind.unit, "kind": ind.kind, "denominator": ind.denominator,
-                     "weight": ind.weight, "count": ind.count, "source": source,
-                     "decimals": ind.decimals, "approximate": int(ind.approximate),
-                     "description": ind.description})
+        rows.append({"code": ind.code, "label": ind.label, "title": ind.title,
+                     "theme": ind.theme, "unit": ind.unit, "kind": ind.kind,
+                     **{f: ind.ref(f) for f in REF_FIELDS}, "per": ind.per,
+                     "source": source, "decimals": ind.decimals,
+                     "approximate": int(ind.approximate), "description": ind.description})
     return pd.DataFrame(rows)
 
 
@@ -183,10 +194,10 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
-    survey_rows, unplaced = {}, []
+    survey_rows, unplaced, survey_units = {}, [], []
     targets = {}
-    bar = _Progress(progress, len(inputs) * len(config.versions))
-    with bar:
+    with ProgressBar(enabled=progress) as bar:
+        bar.task("reaggregating years x versions", total=len(inputs) * len(config.versions))
         for vid in config.versions:
             version = load_version(config.root, vid)
             units = version.units
@@ -215,6 +226,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                 rows, missed = survey["run"](units, results, version=vid)
                 survey_rows[vid] = rows
                 unplaced.append(missed)
+                survey_units.append(rows.attrs.pop("weights"))
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
@@ -251,6 +263,8 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     layers["versions"] = pd.DataFrame(version_rows)
     layers["indicators"] = indicators
     layers["results"] = results
+    if survey_units:  # per version, edition and unit: n, N, weighting, design effect, n_eff
+        layers["survey_weights"] = pd.concat(survey_units, ignore_index=True)
     layers["crosswalks"] = pd.concat(all_crosswalks, ignore_index=True)
     for vid, trend in trends.items():
         layers[f"trend_{vid}"] = trend
@@ -290,8 +304,8 @@ def _survey_inputs(config: AtlasConfig, catalog: Catalog) -> dict | None:
     )
 
     survey = read_survey_config(config.survey, gemeente=(config.gemeente, config.gemeente_name))
-    editions = load_editions(survey)
     addresses = _addresses(config)
+    editions = load_editions(survey, addresses=addresses)
 
     def run(units, results, *, version):
         return atlas_survey(editions, units, results, survey, version=version,
@@ -326,27 +340,3 @@ def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalo
         sheets = dict(tuple(trend.groupby(trend["variable"].map(themes), sort=False)))
         written.append(write_excel(out_dir / f"trend_{vid}.xlsx", sheets))
     return written
-
-
-class _Progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self._bar = enabled, total, None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("reaggregating years x versions", total=self.total)
-        return self
-
-    def step(self) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()

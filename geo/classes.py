@@ -11,7 +11,6 @@ means the same value range in every year and in every wijkindeling.
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,11 +95,9 @@ def class_settings(path: str | Path | None) -> ClassSettings:
     """
     if path is None or not Path(path).is_file():
         return ClassSettings()
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("classes", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkatlasError(f"not valid TOML ({exc}).", file=path,
-                             fix="correct the TOML syntax at the line named.") from exc
+    from geo.files import read_toml
+
+    raw = read_toml(path, what="atlas configuration").get("classes", {})
     if not isinstance(raw, dict):
         raise WijkatlasError("classes is not a table.", file=path,
                              fix='write [classes] with scheme = "quantiles", k = 5, ...')

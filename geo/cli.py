@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from geo.errors import WijkatlasError
+from geo.units import DEFAULT_TOLERANCE_HA, SQM_PER_HA
 
 app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS data, web maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -29,16 +30,63 @@ def fail(exc: WijkatlasError, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _os_error(exc: OSError) -> WijkatlasError:
+    """A file-system error (permission, a folder where a file was expected, a full disk)
+    as one refusal naming the file."""
+    import errno
+
+    fixes = {
+        errno.EACCES: "choose a file or folder you may read and write, or change its "
+                      "permissions.",
+        errno.EPERM: "choose a file or folder you may read and write.",
+        errno.EISDIR: "give a file name, not a folder.",
+        errno.ENOTDIR: "a part of the path is a file; give a path in a folder.",
+        errno.ENOENT: "check the path; its folder must exist.",
+        errno.ENOSPC: "free disk space and run the command again.",
+        errno.EROFS: "write to a folder on a writable disk.",
+    }
+    return WijkatlasError(exc.strerror or str(exc), file=exc.filename,
+                          fix=fixes.get(exc.errno, "check the path and its permissions."))
+
+
+def _notice_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings reach the user as one plain line (``notice: ...``), not with source lines."""
+    from geo.errors import PART_LIMIT, WijkatlasNotice, shorten
+
+    prefix = "" if issubclass(category, WijkatlasNotice) else f"{category.__name__}: "
+    typer.echo(f"notice: {prefix}{shorten(message, PART_LIMIT)}", err=True)
+
+
 def guarded(func):
-    """Turn a WijkatlasError into one clear line on stderr and exit code 2."""
+    """The one error path of every command: a refusal (:class:`WijkatlasError`, or a file
+    system error) is one line on stderr and exit code 2; notices are plain lines; anything
+    unforeseen is one line asking for a bug report (exit 3; ``WIJKATLAS_DEBUG=1`` shows the
+    traceback)."""
     import functools
+    import warnings
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except WijkatlasError as exc:
-            fail(exc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _notice_line
+            try:
+                return func(*args, **kwargs)
+            except WijkatlasError as exc:
+                fail(exc)
+            except OSError as exc:
+                fail(_os_error(exc))
+            except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                if os.environ.get("WIJKATLAS_DEBUG"):
+                    raise
+                from geo.errors import shorten
+
+                typer.echo(f"error: unexpected {type(exc).__name__}: {shorten(exc, 300)} "
+                           "(a bug in wijkatlas: please report it with the command and "
+                           "WIJKATLAS_DEBUG=1 output).", err=True)
+                raise typer.Exit(3) from None
 
     return wrapper
 
@@ -69,7 +117,7 @@ def validate(
         help="With --gemeente: tolerate generalisation differences up to this many metres "
              "between the units and the outline.")] = 1.0,
     tolerance_ha: Annotated[float, typer.Option(help="Overlaps/gaps up to this are slivers.")]
-    = 0.01,
+    = DEFAULT_TOLERANCE_HA,
     repair: Annotated[Path, typer.Option(help="Write a repaired copy (GeoPackage) here.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -86,6 +134,10 @@ def validate(
                     suffix=".gpkg", option="--repair")
     try:
         units = read_units(file, code_column=code_column, name_column=name_column, layer=layer)
+        reference = None
+        if gemeente is not None:
+            reference = shapely.union_all(_read_any(gemeente, option="--gemeente")
+                                          .geometry.values)
     except WijkatlasError as exc:
         if as_json:
             report = ValidationReport(source=str(file), n_units=0, issues=[
@@ -98,9 +150,6 @@ def validate(
         _write_layer(units, repair, "units")
         typer.echo(f"repaired {len(repaired)} geometries ({', '.join(repaired) or 'none'}); "
                    f"written to {repair}", err=True)
-    reference = None
-    if gemeente is not None:
-        reference = shapely.union_all(_read_any(gemeente).geometry.values)
     report = validate_units(units, source=str(file), reference=reference,
                             tolerance_ha=tolerance_ha,
                             reference_name=str(gemeente) if gemeente is not None else None,
@@ -110,23 +159,22 @@ def validate(
 
 
 def _bar(enabled: bool):
-    """A progress bar on stderr for long work (large inputs), else a silent stand-in."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """The progress bar of :mod:`geo.progress` (rich, stderr), silent when not enabled."""
+    from geo.progress import rich_progress
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), disable=not enabled, transient=True)
+    return rich_progress(enabled)
 
 
-def _read_any(path: Path, layer: str | None = None):
+def _read_any(path: Path, layer: str | None = None, option: str | None = None):
     """Any vector layer, in EPSG:28992 (points included)."""
-    import pyogrio
-
     from geo.crs import to_rd_new
+    from geo.files import read_vector
 
-    if not path.exists():
-        raise WijkatlasError("file not found.", file=path, fix="check the path.")
-    return to_rd_new(pyogrio.read_dataframe(path, layer=layer), path)
+    gdf = read_vector(path, layer=layer, option=option)
+    if getattr(gdf, "crs", None) is None and "geometry" not in gdf:
+        raise WijkatlasError("the layer has no geometry.", file=path,
+                             fix="give a polygon layer (GeoPackage, GeoJSON or Shapefile).")
+    return to_rd_new(gdf, path)
 
 
 def _write_layer(gdf, path: Path, layer: str) -> None:
@@ -181,7 +229,7 @@ def versions_show(version_id: str) -> None:
                    if row["change"] != "removed"}
         typer.echo(f"units and their lineage from version {v.meta['parent']}:")
     for row in v.units.itertuples(index=False):
-        area = row.geometry.area / 10_000
+        area = row.geometry.area / SQM_PER_HA
         text = lineage.get(row.code, row.lineage)
         typer.echo(f"{row.code:<6} {row.name:<24} {area:9.1f} ha  {row.definition:<8} {text}")
 
@@ -339,7 +387,7 @@ def versions_import(
     layer: Annotated[str, typer.Option()] = None,
     code_column: Annotated[str, typer.Option()] = None,
     name_column: Annotated[str, typer.Option()] = None,
-    tolerance_ha: Annotated[float, typer.Option()] = 0.01,
+    tolerance_ha: Annotated[float, typer.Option()] = DEFAULT_TOLERANCE_HA,
 ) -> None:
     """Replace the units of a draft with an edited polygon layer (validated first)."""
     from geo.register import import_units
@@ -363,8 +411,9 @@ def versions_assign(
         help="Remove a unit that loses its last buurt (refused without this).")] = False,
 ) -> None:
     """Move CBS buurten between units of a draft."""
+    from geo.atlas import CONFIG, read_config
     from geo.register import load_version, reassign_buurten
-    from geo.sources import cbs_buurt_files, load_cbs_buurten
+    from geo.sources import load_cbs_buurten
 
     pairs = {}
     for item in moves:
@@ -381,10 +430,11 @@ def versions_assign(
     v = load_version(_root(), version_id)
     years = v.units["buurten_year"].dropna()
     year = year or (int(years.iloc[0]) if len(years) else None)
-    files = cbs_buurt_files(_root() / "layers" / "cbs",
-                            gemeente=v.meta.get("gemeente") or "GM0797")
+    files = read_config(_root()).buurt_files()
     if year not in files:
-        raise WijkatlasError(f"no CBS buurt file for {year}.", file=_root() / "layers" / "cbs",
+        raise WijkatlasError(f"no CBS buurt file for {year} (the atlas configuration has "
+                             f"{', '.join(map(str, files)) or 'none'}).",
+                             file=_root() / CONFIG,
                              fix="pass --year with a year that has a buurt file.")
     v = reassign_buurten(_root(), version_id, pairs, load_cbs_buurten(files[year]), names,
                          remove_empty=remove_empty)
@@ -439,12 +489,18 @@ def maps_command(
     = Path("build/maps"),
 ) -> None:
     """Render the offline web maps from an atlas GeoPackage."""
+    from geo.files import SQLITE_MAGIC, require_file, sniff
     from geo.paths import output_dir
 
     output_dir(out, root=_root())
     if not atlas.exists():
         raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
                              fix="run `wijkatlas build` (or make atlas) first.")
+    require_file(atlas, what="atlas GeoPackage", option="--atlas")
+    if not sniff(atlas, 16).startswith(SQLITE_MAGIC):
+        raise WijkatlasError("not a GeoPackage (the file does not start like one).",
+                             file=atlas, fix="give --atlas the atlas.gpkg that `wijkatlas "
+                                             "build` wrote.")
     _render_maps(atlas, out)
 
 
@@ -488,16 +544,9 @@ def reaggregate(
     = None,
 ) -> None:
     """Reaggregate a values table from source polygons to target polygons (any gemeente)."""
-    import pandas as pd
-
     from geo.atomic import write_csv
-    from geo.catalog import load_catalog
-    from geo.crosswalk import build_crosswalk, raster_points
-    from geo.kerncijfers import check_codes, read_values
     from geo.paths import output_file
-    from geo.reaggregate import reaggregate as run
-    from geo.series import addresses_in_year
-    from geo.sources import read_units
+    from geo.pipeline import reaggregate_files
 
     inputs = {"--source": source, "--values": values, "--target": target,
               "--weights": weights, "--raster": raster, "--catalog": catalog}
@@ -505,62 +554,21 @@ def reaggregate(
     if crosswalk_out is not None:
         output_file(crosswalk_out, inputs={**inputs, "--out": out}, root=_root(),
                     option="--crosswalk-out")
-    cat = load_catalog(catalog)
-    src = read_units(source, code_column=source_code, layer=source_layer)
-    tgt = read_units(target, code_column=target_code, name_column=target_name,
-                     layer=target_layer)
-    table = read_values(values, catalog=cat, code_column=values_code, year=year)
-    check_codes(table, src["code"], values)
-    points = None
-    if weights is not None:
-        points = _read_any(weights, weights_layer)
-        for column in (weights_built if year else None, weights_residential or None,
-                       weights_column):
-            if column and column not in points.columns:
-                raise WijkatlasError(f"column {column!r} not in the points "
-                                     f"(columns: {', '.join(map(str, points.columns))}).",
-                                     file=weights, fix="name the right column with the "
-                                     "--weights-built/--weights-residential/--weights-column "
-                                     "option.")
-        if year:
-            points = addresses_in_year(points, year, built=weights_built,
-                                       residential=weights_residential or None)
-        elif weights_residential:
-            points = points[points[weights_residential].astype(bool)]
-    cells = raster_points(raster) if raster is not None else None
-    with _bar(len(src) > 2_000) as bar:
-        task = bar.add_task("overlay buurten x wijken", total=None)
-        cw = build_crosswalk(src, tgt, points=points, point_weight=weights_column,
-                             raster=cells, exact_share=exact_share,
-                             sliver_width=sliver_width, plain_area=plain_area,
-                             source_name=str(source),
-                             target_name=str(target),
-                             progress=lambda done, total: bar.update(task, completed=done,
-                                                                     total=total))
-        bar.add_task(f"herverdelen ({table['variable'].nunique()} variabelen)", total=None)
-        area = tgt.set_index("code").geometry.area / 10_000.0
-        result = run(table, cw, cat, area)
-    names = dict(zip(tgt["code"], tgt["name"], strict=True))
-    result.insert(1, "name", result["unit_code"].map(names))
-    result = result.rename(columns={"unit_code": "code"})
-    if year:
-        result.insert(2, "year", year)
+    result, cw = reaggregate_files(
+        source, values, target, source_code=source_code, values_code=values_code,
+        target_code=target_code, target_name=target_name, source_layer=source_layer,
+        target_layer=target_layer, weights=weights, weights_layer=weights_layer,
+        weights_built=weights_built, weights_residential=weights_residential,
+        weights_column=weights_column, raster=raster, year=year, catalog=catalog,
+        exact_share=exact_share, sliver_width=sliver_width, plain_area=plain_area,
+        progress=True)
     write_csv(result, out)
     if crosswalk_out is not None:
         write_csv(cw, crosswalk_out)
     methods = cw["method"].value_counts().to_dict()
-    typer.echo(f"{len(tgt)} target units x {result['variable'].nunique()} variables written to "
+    typer.echo(f"{result['code'].nunique()} target units x {result['variable'].nunique()} "
+               f"variables written to "
                f"{out}; crosswalk rows by method: {methods}")
-    partly = pd.DataFrame(cw.attrs["coverage"]).query("uncovered_share > 0.001 and covered_ha > 0")
-    if len(partly):
-        worst = partly.loc[partly["uncovered_share"].idxmax()]
-        typer.echo(f"notice: {len(partly)} source units lie partly outside every target (most: "
-                   f"{worst.source_code}, {worst.uncovered_share:.1%} of {worst.area_ha:.1f} ha); "
-                   "their weights are re-normalised over the covered part, so their whole "
-                   "value is allocated.", err=True)
-    if cw.attrs["unallocated"]:
-        typer.echo(f"warning: source units outside every target (not allocated): "
-                   f"{', '.join(cw.attrs['unallocated'])}", err=True)
 
 
 # --- survey -----------------------------------------------------------------------------------
@@ -569,7 +577,7 @@ def reaggregate(
 @guarded
 def survey(
     respondents: Annotated[Path, typer.Option(help="Respondent file: CSV, Excel or SPSS .sav.")],
-    questions: Annotated[Path, typer.Option(help="Questionnaire (TOML, [[question]] tables).")],
+    questions: Annotated[Path, typer.Option(help="Questionnaire (TOML, a question table each).")],
     population: Annotated[Path, typer.Option(
         help="Population per unit: code, geslacht, leeftijdsklasse, aantal.")],
     out: Annotated[Path, typer.Option(help="Long CSV to write.")],
@@ -642,10 +650,11 @@ def survey(
     write_csv(table, out)
     write_csv(res.unplaced, unplaced)
     shown = table[table["level"] != "gemeente"]
+    reasons = ", ".join(f"{k} {v}" for k, v in res.unplaced["reason"].value_counts().items())
     typer.echo(f"{len(people) - len(res.unplaced)} of {len(people)} respondents placed in "
                f"{shown['code'].nunique()} units; {len(shown)} figures written to {out} "
                f"({int((shown['status'] == 'too_few').sum())} te weinig respons); "
-               f"{len(res.unplaced)} not placed: {unplaced}")
+               f"{len(res.unplaced)} not placed ({reasons or 'none'}): {unplaced}")
 
 
 # --- partner registers (records) ------------------------------------------------------------
@@ -792,12 +801,14 @@ def init_command(
         help="First wijkindeling: wijken (the CBS wijken) or buurten (one unit per buurt).")]
     = "wijken",
     name: Annotated[str, typer.Option(help="Name of the atlas.")] = None,
+    catalog: Annotated[Path, typer.Option(
+        help="Indicator catalog to copy (default: the wijkatlas catalog).")] = None,
 ) -> None:
     """Start a new atlas for any gemeente: configuration, catalog, CBS data, first version."""
     from geo.fetch import init_atlas
 
     with _FetchBar(2) as bar:
         path = init_atlas(folder, gemeente, year=year, indeling=indeling, name=name,
-                          progress=bar)
+                          catalog=catalog, progress=bar)
     typer.echo(f"atlas for {gemeente.upper()} created in {path}; next: "
                f"wijkatlas --root {path} fetch cbs --years ...; wijkatlas --root {path} build")

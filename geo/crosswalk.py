@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import require_same_crs
-from geo.errors import WijkatlasError
+from geo.errors import WijkatlasError, shorten
 from geo.overlay import overlay_areas
 from geo.units import SQM_PER_HA
 
@@ -75,12 +75,18 @@ def raster_points(path: str | Path) -> gpd.GeoDataFrame:
     """Cell centres of a density raster (e.g. inhabitants per 100 m cell) with their value
     in column ``weight``; cells with no data or a value <= 0 are left out."""
     import rasterio
+    from rasterio.errors import RasterioError
     from rasterio.transform import xy
 
-    path = Path(path)
-    if not path.exists():
-        raise WijkatlasError("raster not found.", file=path, fix="check the --raster path.")
-    with rasterio.open(path) as src:
+    from geo.files import require_file
+
+    path = require_file(path, what="density raster", option="--raster")
+    try:
+        src = rasterio.open(path)
+    except (RasterioError, OSError) as exc:
+        raise WijkatlasError(f"the density raster cannot be read ({shorten(exc, 160)}).",
+                             file=path, fix="give a GeoTIFF with its CRS.") from exc
+    with src:
         if src.crs is None:
             raise WijkatlasError("the raster has no CRS.", file=path,
                                  fix="assign its CRS (e.g. EPSG:28992) with gdal_edit.py -a_srs.")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 
 from geo.errors import WijkatlasError
+from geo.units import CRS, NL_BOUNDS_RD, WEB_CRS
 
-RD_NEW = "EPSG:28992"
-WEB = "EPSG:4326"
+RD_NEW = CRS
+WEB = WEB_CRS
 
 
 def to_rd_new(gdf: gpd.GeoDataFrame, source: str | Path = "layer") -> gpd.GeoDataFrame:
@@ -36,7 +38,7 @@ def to_rd_new(gdf: gpd.GeoDataFrame, source: str | Path = "layer") -> gpd.GeoDat
             rule="no_crs",
         )
     if gdf.crs.equals(RD_NEW):
-        return gdf
+        return _in_netherlands(gdf, gdf, source)
     if gdf.crs.is_geographic and len(gdf):
         xmin, ymin, xmax, ymax = gdf.total_bounds
         if max(abs(xmin), abs(xmax)) > 180 or max(abs(ymin), abs(ymax)) > 90:
@@ -46,7 +48,39 @@ def to_rd_new(gdf: gpd.GeoDataFrame, source: str | Path = "layer") -> gpd.GeoDat
                 "as WGS 84).",
                 file=source, fix="save the layer with its CRS, e.g. EPSG:28992 RD New.",
                 rule="no_crs")
-    return gdf.to_crs(RD_NEW)
+    return _in_netherlands(gdf.to_crs(RD_NEW), gdf, source)
+
+
+def _in_netherlands(rd: gpd.GeoDataFrame, original: gpd.GeoDataFrame,
+                    source: str | Path) -> gpd.GeoDataFrame:
+    """Refuse a layer with features outside the Netherlands once in RD New: a wrong CRS, or
+    latitude and longitude swapped, would otherwise put units in the sea or in Africa."""
+    if not len(rd):
+        return rd
+    xmin, ymin, xmax, ymax = NL_BOUNDS_RD
+    bounds = rd.geometry.bounds.to_numpy()
+    with np.errstate(invalid="ignore"):
+        outside = ~((bounds[:, 0] >= xmin) & (bounds[:, 2] <= xmax) & (bounds[:, 1] >= ymin)
+                    & (bounds[:, 3] <= ymax)) & ~np.isnan(bounds).any(axis=1)
+    if not outside.any():
+        return rd
+    i = int(np.flatnonzero(outside)[0])
+    ob = original.geometry.iloc[[i]].total_bounds
+    crs = original.crs
+    if crs.is_geographic and 50.5 <= ob[0] <= 53.8 and 3.0 <= ob[1] <= 7.5:
+        hint = ("latitude and longitude are swapped (axis order): x must be the longitude "
+                "(3-7.5 in the Netherlands) and y the latitude (50.5-53.8); swap the axes, "
+                "e.g. with QGIS's 'Swap X and Y coordinates'.")
+    elif crs.is_geographic:
+        hint = ("check that the layer's CRS is the one its coordinates are in, and the axis "
+                "order (x = longitude, y = latitude).")
+    else:
+        hint = (f"check that the layer's CRS ({crs.name}) is the one its coordinates are in "
+                "(e.g. EPSG:28992 RD New for x 0-300,000, y 300,000-625,000).")
+    raise WijkatlasError(
+        f"{int(outside.sum())} of {len(rd)} feature(s) lie outside the Netherlands in CRS "
+        f"{crs.name} (feature {i + 1} spans x {ob[0]:.6g} to {ob[2]:.6g}, y {ob[1]:.6g} to "
+        f"{ob[3]:.6g}).", file=source, unit=f"feature {i + 1}", fix=hint, rule="outside_nl")
 
 
 def require_same_crs(*layers: tuple[gpd.GeoDataFrame, str | Path]) -> None:

@@ -6,7 +6,47 @@ can print one clear line and exit non-zero.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+
+#: Longest piece of user data (a cell, a name, a column list) quoted in a message.
+QUOTE_LIMIT = 80
+#: Longest part of a message (problem or fix); longer text is cut with an ellipsis.
+PART_LIMIT = 400
+
+
+def shorten(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as one line of at most ``limit`` characters (cut in the middle with "...").
+
+    Use it for every value from a data file that goes into a message: a cell of 2 GB or a
+    list of 5,000 column names must not become a 2 GB error line.
+    """
+    one = " ".join(str(text).split()) if len(str(text)) < 100 * limit else \
+        " ".join(str(text)[: 2 * limit].split())
+    if len(one) <= limit:
+        return one
+    suffix = f"... ({len(str(text)):,} chars)"
+    return one[:max(limit - len(suffix), 1)] + suffix
+
+
+def listing(items, limit: int = 10) -> str:
+    """The first ``limit`` items, comma separated, with how many more there are."""
+    items = [shorten(i, 40) for i in items]
+    text = ", ".join(items[:limit])
+    return text + (f" ... (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+class WijkatlasNotice(UserWarning):
+    """Something the user should know that does not stop the work (one plain line).
+
+    Raised with :func:`notice` through :mod:`warnings`, so the Python API can filter or
+    record it; the command line prints it as ``notice: <text>`` on stderr.
+    """
+
+
+def notice(text: str, category: type[WijkatlasNotice] = WijkatlasNotice) -> None:
+    """Tell the user something that does not stop the work (see :class:`WijkatlasNotice`)."""
+    warnings.warn(shorten(text, PART_LIMIT), category, stacklevel=2)
 
 
 class WijkatlasError(Exception):
@@ -35,10 +75,10 @@ class WijkatlasError(Exception):
         fix: str | None = None,
         rule: str | None = None,
     ) -> None:
-        self.problem = problem
-        self.file = str(file) if file is not None else None
-        self.unit = unit
-        self.fix = fix
+        self.problem = shorten(problem, PART_LIMIT)
+        self.file = shorten(file, 200) if file is not None else None
+        self.unit = shorten(unit) if unit is not None else None
+        self.fix = shorten(fix, PART_LIMIT) if fix is not None else None
         self.rule = rule
         super().__init__(self.message)
 

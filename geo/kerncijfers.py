@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import csv
 import re
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -73,7 +72,9 @@ import numpy as np
 import pandas as pd
 
 from geo.catalog import Catalog
-from geo.errors import WijkatlasError
+from geo.errors import WijkatlasError, WijkatlasNotice, listing, notice, shorten
+from geo.files import ZIP_MAGIC, read_vector, require_file, sniff
+from geo.units import CELL_STATUSES
 
 SUPPRESSED_CODES = (-99997, -99999999)
 MISSING_CODES = (-99995, -99998, -99999997, -99999998)
@@ -81,7 +82,7 @@ SENTINEL_LIMIT = -99990.0
 SUPPRESSED_SYMBOLS = (".", "x")
 MISSING_SYMBOLS = ("", "?")
 ZERO_SYMBOLS = ("-",)
-STATUSES = ("observed", "suppressed", "missing")
+STATUSES = CELL_STATUSES
 
 #: Column names that hold the unit code, most specific first (compared case-insensitively).
 CODE_COLUMNS = (
@@ -110,32 +111,109 @@ def _kwb_tables() -> dict[int, str]:
 KWB_TABLES = _kwb_tables()
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
-_DECIMAL_COMMA = re.compile(r"^-?\d*,\d+$")
 _NUMBER_SUFFIX = re.compile(r"_\d+$")
 
 
-class IgnoredInputWarning(UserWarning):
+class IgnoredInputWarning(WijkatlasNotice):
     """Columns or rows of an input table that were not read (listed in the message)."""
 
 
 # --- cells -------------------------------------------------------------------------------
 
 
-def parse_cells(raw: pd.Series, *, file: str | Path, column: str,
-                rows: pd.Series | None = None, codes: pd.Series | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Turn one column of CBS cells into values and statuses.
+# Number forms. A "group" form uses a separator every three digits (1.234.567 or 1,234,567).
+_SIGN = r"[-+]?"
+_DOT_GROUPS = re.compile(_SIGN + r"[1-9]\d{0,2}(?:\.\d{3})+")
+_COMMA_GROUPS = re.compile(_SIGN + r"[1-9]\d{0,2}(?:,\d{3})+")
+_DOT_DECIMAL = re.compile(_SIGN + r"\d*\.\d+")
+_COMMA_DECIMAL = re.compile(_SIGN + r"\d*,\d+")
+_NL_NUMBER = re.compile(_SIGN + r"(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_EN_NUMBER = re.compile(_SIGN + r"(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?")
+#: One separator followed by exactly three digits: 1.998 is 1998 (thousands) or 1.998.
+_AMBIGUOUS = re.compile(_SIGN + r"[1-9]\d{0,2}[.,]\d{3}")
+
+
+def _text_cells(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The cells that are text (stripped; "" elsewhere) and a mask of them; numbers read
+    from Excel or a typed source are not text and need no decimal convention."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        return pd.Series([""] * len(raw), dtype="string"), np.zeros(len(raw), dtype=bool)
+    if isinstance(raw.dtype, pd.StringDtype):
+        mask = raw.notna().to_numpy(dtype=bool)
+    else:
+        mask = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    text = raw.where(mask, "").astype("string").str.strip().fillna("")
+    return text, mask
+
+
+def detect_decimal(cells: pd.Series) -> tuple[str | None, dict[str, str]]:
+    """Which decimal mark text cells use: ``","`` (then ``.`` separates thousands), ``"."``
+    (then ``,`` separates thousands), or ``None`` when nothing tells.
+
+    Evidence for a decimal comma: ``2,4`` (a comma not followed by a group of three),
+    ``1.234,5`` and ``1.234.567`` (several dot groups); for a decimal point the mirror
+    forms. Returns the convention and, per mark, the index label of the first cell that
+    showed it (for messages); both marks present means the cells mix the two conventions
+    (``None``).
+    """
+    text = cells.astype("string").str.strip().fillna("")
+    text = text[text.str.contains(r"\d[.,]\d", regex=True).fillna(False)]
+    if text.empty:
+        return None, {}
+    comma = (text.str.fullmatch(_COMMA_DECIMAL.pattern)
+             & ~text.str.fullmatch(_COMMA_GROUPS.pattern)) | \
+        (text.str.fullmatch(_NL_NUMBER.pattern) & text.str.contains(".", regex=False)
+         & (text.str.contains(",", regex=False) | text.str.count(r"\.").gt(1)))
+    point = (text.str.fullmatch(_DOT_DECIMAL.pattern)
+             & ~text.str.fullmatch(_DOT_GROUPS.pattern)) | \
+        (text.str.fullmatch(_EN_NUMBER.pattern) & text.str.contains(",", regex=False)
+         & (text.str.contains(".", regex=False) | text.str.count(",").gt(1)))
+    found = {}
+    for mark, hits in ((",", comma), (".", point)):
+        hits = hits.fillna(False).to_numpy(dtype=bool)
+        if hits.any():
+            found[mark] = text.index[int(np.flatnonzero(hits)[0])]
+    return (next(iter(found)) if len(found) == 1 else None), found
+
+
+def _normalise(text: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:
+    """Text cells with the thousands separator removed and a ``.`` decimal mark, and a mask
+    of cells that use a separator the wrong way for the file's convention."""
+    if decimal == ",":
+        grouped = text.str.fullmatch(_NL_NUMBER.pattern).fillna(False)
+        uses_sep = text.str.contains(r"[.,]\d", regex=True).fillna(False)
+        norm = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        grouped = text.str.fullmatch(_EN_NUMBER.pattern).fillna(False)
+        uses_sep = text.str.contains(r"[.,]\d", regex=True).fillna(False)
+        norm = text.str.replace(",", "", regex=False)
+    # Scientific notation (1e5, 2.5E-3) only with a decimal point.
+    sci = text.str.fullmatch(r"[-+]?\d*\.?\d+[eE][-+]?\d+").fillna(False) & (decimal == ".")
+    wrong = (uses_sep & ~grouped & ~sci).to_numpy(dtype=bool)
+    norm = norm.where(grouped | sci | ~uses_sep, text)
+    return norm, wrong
+
+
+def parse_cells(raw: pd.Series, *, file: str | Path, column: str | np.ndarray,
+                rows: pd.Series | None = None, codes: pd.Series | None = None,
+                decimal: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Turn CBS cells into values and statuses.
 
     Parameters
     ----------
     raw
-        The cells as read (numbers, strings or a mix).
+        The cells as read (numbers, strings or a mix): one column, or every column of a
+        table one after another (then ``column`` names the column of each cell).
     file, column
         Used in the error message.
     rows
         File row number of every cell (for the error message); default ``index + 2``.
     codes
         Unit code of every cell (for the error message).
+    decimal
+        The file's decimal mark for text cells, ``","`` or ``"."`` (see
+        :func:`detect_decimal`); ``None`` decides from this column, and refuses it when
+        a cell such as ``1.998`` could be read both ways.
 
     Returns
     -------
@@ -145,40 +223,96 @@ def parse_cells(raw: pd.Series, *, file: str | Path, column: str,
     Raises
     ------
     WijkatlasError
-        When a cell is neither a number nor a known CBS symbol.
+        When a cell is neither a number nor a known CBS symbol, is not finite (``inf``,
+        ``1e400``), uses the thousands separator of the other convention, or the column is
+        ambiguous.
     """
     raw = raw.reset_index(drop=True)
-    direct = pd.to_numeric(raw, errors="coerce")
-    text = raw.astype("string").str.strip().fillna("")
-    text = text.where(direct.isna(), "0")  # cells read as numbers need no text handling
+    columns = (np.asarray(column, dtype=object) if not isinstance(column, str)
+               else np.full(len(raw), column, dtype=object))
+
+    def where(i: int) -> tuple[str, int, str | None]:
+        row = int(rows.iloc[i]) if rows is not None else i + 2
+        return str(columns[i]), row, (str(codes.iloc[i]) if codes is not None else None)
+
+    text, is_text = _text_cells(raw)
+    if decimal is None:
+        decimal, found = detect_decimal(text[is_text])
+        if decimal is None and found:
+            _refuse_mixed({m: (str(columns[i]), where(i)[1], str(text.iloc[i]))
+                           for m, i in found.items()}, file)
+    if decimal is None:
+        ambiguous = text.str.fullmatch(_AMBIGUOUS.pattern).fillna(False).to_numpy(dtype=bool)
+        if ambiguous.any():
+            i = int(np.flatnonzero(ambiguous)[0])
+            col, row, unit = where(i)
+            cell = str(text.iloc[i])
+            whole = cell.replace(".", "").replace(",", "")
+            n_col = int((ambiguous & (columns == columns[i])).sum())
+            raise WijkatlasError(
+                f"column {col}, row {row}: {shorten(cell)!r} can be read as {whole} (with "
+                f"{cell[-4]!r} separating thousands) or as {cell.replace(',', '.')}, and no "
+                f"other cell of the file tells which ({n_col} such cell(s) in this "
+                "column).", file=file, unit=unit,
+                fix="save the numbers without thousands separators (e.g. 1998), or with a "
+                    "decimal comma (1.998 is then read as 1998) or a decimal point "
+                    "(1,998 is then read as 1998) somewhere in the file.", rule="ambiguous")
+        decimal = "."
+    norm, wrong = _normalise(text, decimal)
+    wrong &= is_text
+    direct = pd.to_numeric(raw.where(~is_text), errors="coerce")
     lower = text.str.lower()
-    is_zero = lower.isin(ZERO_SYMBOLS).to_numpy() & direct.isna().to_numpy()
-    is_supp = lower.isin(SUPPRESSED_SYMBOLS).to_numpy() & direct.isna().to_numpy()
-    is_miss = lower.isin(MISSING_SYMBOLS).to_numpy() & direct.isna().to_numpy()
-    comma = text.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
-    from_text = pd.to_numeric(text.where(~comma, text.str.replace(",", ".", regex=False)),
-                              errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    not_number = direct.isna().to_numpy()
+    is_zero = lower.isin(ZERO_SYMBOLS).to_numpy() & not_number
+    is_supp = lower.isin(SUPPRESSED_SYMBOLS).to_numpy() & not_number
+    is_miss = (lower.isin(MISSING_SYMBOLS).to_numpy() | (~is_text & raw.isna().to_numpy())) \
+        & not_number
+    from_text = pd.to_numeric(norm.where(is_text & ~wrong, ""), errors="coerce") \
+        .to_numpy(dtype=float, na_value=np.nan)
     number = direct.to_numpy(dtype=float, na_value=np.nan, copy=True)
-    number = np.where(np.isnan(number), from_text, number)
+    number = np.where(is_text, from_text, number)
     number[is_zero] = 0.0
     symbol = is_supp | is_miss
     bad = np.isnan(number) & ~symbol
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        row = int(rows.iloc[i]) if rows is not None else i + 2
-        unit = str(codes.iloc[i]) if codes is not None else None
+        col, row, unit = where(i)
+        other = "," if decimal == "." else "."
+        why = (f"; the file writes decimals with {decimal!r}, so {other!r} may only "
+               "separate thousands (1.234.567)" if wrong[i] else "")
         raise WijkatlasError(
-            f"column {column}, row {row}: {str(raw.iloc[i])!r} is not a number "
-            f"({int(bad.sum())} such cell(s) in this column).",
+            f"column {col}, row {row}: {shorten(raw.iloc[i])!r} is not a number{why} "
+            f"({int((bad & (columns == columns[i])).sum())} such cell(s) in this column).",
             file=file, unit=unit,
-            fix="write numbers with a decimal point or comma and no thousands separator; "
+            fix="write numbers as 1234,5 or 1234.5 (one convention in the whole file); "
                 "mark withheld cells as CBS does (-99997 or '.') and leave unknown cells empty.")
+    infinite = np.isinf(number)
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        col, row, unit = where(i)
+        raise WijkatlasError(
+            f"column {col}, row {row}: {shorten(raw.iloc[i])!r} is not a finite number "
+            f"({int((infinite & (columns == columns[i])).sum())} such cell(s) in this "
+            "column).", file=file, unit=unit,
+            fix="write the real value; mark withheld cells with -99997 and leave unknown "
+                "cells empty.", rule="not_finite")
     status = np.full(len(raw), "observed", dtype=object)
     sentinel = ~symbol & (number <= SENTINEL_LIMIT)
     status[is_supp | (sentinel & np.isin(number, SUPPRESSED_CODES))] = "suppressed"
     status[is_miss | (sentinel & ~np.isin(number, SUPPRESSED_CODES))] = "missing"
     value = np.where(status == "observed", number, np.nan)
     return value, status
+
+
+def _refuse_mixed(found: dict[str, tuple[str, int, str]], file) -> None:
+    """Refuse cells that mix a decimal comma and a decimal point (``found``: per mark the
+    column, row and text of the first cell showing it)."""
+    (ca, ra, a), (cb, rb, b) = found[","], found["."]
+    raise WijkatlasError(
+        f"the file mixes a decimal comma (column {ca}, row {ra}: {shorten(a)!r}) and a "
+        f"decimal point (column {cb}, row {rb}: {shorten(b)!r}).", file=file,
+        fix="save all numbers with one decimal mark (and no thousands separators).",
+        rule="mixed_decimal")
 
 
 # --- tables ------------------------------------------------------------------------------
@@ -219,7 +353,8 @@ def _year_from(year: int | None, frame: pd.DataFrame, file: str | Path) -> int |
 
 def wide_to_long(frame: pd.DataFrame, *, catalog: Catalog, file: str | Path,
                  code_column: str | None = None, year: int | None = None,
-                 rows: pd.Series | None = None) -> pd.DataFrame:
+                 rows: pd.Series | None = None, code_option: str | None = None
+                 ) -> pd.DataFrame:
     """Check a wide table (one row per unit, one column per variable) and make it long.
 
     Parameters
@@ -236,19 +371,34 @@ def wide_to_long(frame: pd.DataFrame, *, catalog: Catalog, file: str | Path,
         Reference year; otherwise from a ``jaar``/``year`` column or the file name.
     rows
         File row numbers of the rows of ``frame`` (default ``index + 2``: header on row 1).
+    code_option
+        The command-line option that names the code column, for the fix in messages.
 
     Returns
     -------
     Long table (see module docstring) with ``attrs["ignored"]`` listing what was not read.
+
+    Raises
+    ------
+    WijkatlasError
+        No rows, no code column, a row without code, a duplicate code, no column the
+        catalog knows, two columns for one variable, a cell that is not a finite number or
+        a CBS symbol, numbers that mix or do not reveal their decimal mark, values out of
+        the range of their kind.
     """
+    if len(frame) == 0:
+        raise WijkatlasError(
+            f"the table has no data rows (only the header: {listing(frame.columns)}).",
+            file=file, fix="give one row per unit under the header.", rule="empty_table")
     if rows is None:
         rows = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     col = code_column if code_column is not None else _find_column(frame.columns, CODE_COLUMNS)
     if col is None or col not in frame.columns:
+        given = f" {code_column!r}" if code_column is not None else ""
+        how = f" (or pass {code_option} with its name)" if code_option else ""
         raise WijkatlasError(
-            f"no column with unit codes found (columns: {', '.join(map(str, frame.columns))}).",
-            file=file,
-            fix="name the code column BU_CODE (or pass --code-column with its name).")
+            f"no column with unit codes{given} found (columns: {listing(frame.columns)}).",
+            file=file, fix=f"name the code column BU_CODE{how}.")
     codes = frame[col].astype("string").str.strip().str.upper().fillna("")
     ignored: list[str] = []
     blank = codes == ""
@@ -289,14 +439,28 @@ def wide_to_long(frame: pd.DataFrame, *, catalog: Catalog, file: str | Path,
                 fix="keep one of the two columns.")
         mapped[column] = variable
 
+    if not mapped:
+        raise WijkatlasError(
+            f"none of the columns is a variable of the indicator catalog (columns: "
+            f"{listing(c for c in frame.columns if c != col)}).", file=file,
+            fix="name the columns after catalog codes or aliases (e.g. AANT_INW, a_inw, "
+                "AantalInwoners_5), or add the variables to the catalog.", rule="no_variable")
+    # Every cell of every variable in one pass (column after column): one decimal
+    # convention for the whole file, and no per-column overhead on wide tables.
+    n = len(frame)
+    names = list(mapped)
+    cells = pd.concat([frame[c].astype(object) for c in names], ignore_index=True)
+    value, status = parse_cells(
+        cells, file=file, column=np.repeat(np.array([str(c) for c in names], dtype=object), n),
+        rows=pd.Series(np.tile(rows.to_numpy(), len(names))),
+        codes=pd.Series(np.tile(codes.to_numpy(), len(names))))
     parts = []
-    for column, variable in mapped.items():
-        value, status = parse_cells(frame[column], file=file, column=str(column),
-                                    rows=rows, codes=codes)
-        _check_range(catalog, variable, value, file=file, column=str(column),
+    for k, (column, variable) in enumerate(mapped.items()):
+        part = slice(k * n, (k + 1) * n)
+        _check_range(catalog, variable, value[part], file=file, column=str(column),
                      rows=rows, codes=codes)
         parts.append(pd.DataFrame({"code": codes.to_numpy(), "variable": variable,
-                                   "value": value, "status": status}))
+                                   "value": value[part], "status": status[part]}))
     long = (pd.concat(parts, ignore_index=True) if parts
             else pd.DataFrame({"code": [], "variable": [], "value": [], "status": []}))
     long["code"] = long["code"].astype(str)
@@ -313,8 +477,9 @@ def _check_range(catalog: Catalog, variable: str, value: np.ndarray, *, file: st
                  column: str, rows: pd.Series, codes: pd.Series) -> None:
     """Refuse values a variable of its kind cannot take (a count read as a share, ...)."""
     ind = catalog[variable]
-    if ind.kind in ("count", "share", "density"):
-        neg = np.flatnonzero(value < 0)
+    kind = ind.spec
+    if kind.minimum is not None:
+        neg = np.flatnonzero(value < kind.minimum)
         if neg.size:
             i = int(neg[0])
             raise WijkatlasError(
@@ -322,61 +487,146 @@ def _check_range(catalog: Catalog, variable: str, value: np.ndarray, *, file: st
                 f"which a {ind.kind} cannot be.", file=file, unit=str(codes.iloc[i]),
                 fix="correct the value, or mark a withheld cell with -99997 and leave an "
                     "unknown cell empty.")
-    if ind.kind == "share":
+    if kind.at_most_per:
         over = np.flatnonzero(value > ind.per * 1.0001)
         if over.size:
             i = int(over[0])
             raise WijkatlasError(
                 f"column {column}, row {int(rows.iloc[i])}: {value[i]:g} is above "
-                f"{ind.per:g}; {variable} is a share (per {ind.per:g}) in the catalog, so "
-                f"this column looks like a count.", file=file, unit=str(codes.iloc[i]),
-                fix=f"give the share as a value between 0 and {ind.per:g}, or put the count "
-                    f"under the name of a count indicator ({ind.denominator} is its "
+                f"{ind.per:g}; {variable} is a {ind.kind} (per {ind.per:g}) in the catalog, "
+                "so this column looks like a count.", file=file, unit=str(codes.iloc[i]),
+                fix=f"give the {ind.kind} as a value between 0 and {ind.per:g}, or put the "
+                    f"count under the name of a count indicator ({ind.denominator} is its "
                     "denominator).")
 
 
 def _warn_ignored(long: pd.DataFrame) -> None:
     if long.attrs.get("ignored"):
-        warnings.warn(f"{long.attrs['file']}: not read: {'; '.join(long.attrs['ignored'])}.",
-                      IgnoredInputWarning, stacklevel=3)
+        notice(f"{long.attrs['file']}: not read: {'; '.join(long.attrs['ignored'])}.",
+               IgnoredInputWarning)
+
+
+#: How much of a text table is looked at before parsing: the header and the first lines
+#: must be in it, and a file with NUL bytes there is not text.
+SNIFF_BYTES = 1024 * 1024
+#: Refuse a workbook whose zip directory claims more than this when unpacked.
+MAX_XLSX_UNPACKED = 2 * 1024**3
+NUL = b"\x00"
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A text table, read only when its first megabyte looks like one (bounded work)."""
+    head = sniff(path, SNIFF_BYTES)
+    if NUL in head:
+        raise WijkatlasError(
+            f"not a text table: it holds NUL bytes (byte {head.index(NUL)}); it is binary "
+            "data, or a file saved with the wrong name.", file=path,
+            fix="export the table again as CSV (UTF-8), or as Excel with the .xlsx extension.",
+            rule="not_text")
+    if len(head) == SNIFF_BYTES and b"\n" not in head and b"\r" not in head:
+        raise WijkatlasError(f"not a text table: no line break in the first "
+                             f"{SNIFF_BYTES // 1024} KiB.", file=path,
+                             fix="export the table again as CSV, one row per line.",
+                             rule="not_text")
+    encoding = "utf-8-sig"
+    try:
+        sample = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sample's end
+            encoding = "latin-1"
+        sample = head[:exc.start].decode("utf-8-sig")
+    first = sample.splitlines()[0] if sample.strip() else ""
+    if not first.strip():
+        raise WijkatlasError("the table has no header line.", file=path,
+                             fix="put the column names (e.g. BU_CODE;AANT_INW) on the first "
+                                 "line.", rule="empty_table")
+    try:
+        sep = csv.Sniffer().sniff(first, delimiters=";,\t").delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                           encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise WijkatlasError(f"not UTF-8 text after byte {exc.start}.", file=path,
+                             fix="save the table as CSV UTF-8.") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise WijkatlasError(f"cannot be read as a table ({shorten(exc, 160)}).", file=path,
+                             fix="export it again as CSV with one header line and the same "
+                                 "number of columns on every line.") from exc
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """An Excel workbook, checked as a zip before openpyxl unpacks it (bounded work)."""
+    import zipfile
+    import zlib
+
+    head = sniff(path, 4096)
+    if not head.startswith(ZIP_MAGIC):
+        looks_text = b"\x00" not in head and head.count(b"\n") > 0
+        raise WijkatlasError(
+            "not an Excel workbook: " + ("it is a text file (CSV?) with an Excel name."
+                                         if looks_text else "an .xlsx file is a zip archive "
+                                         "and this one does not start like one."),
+            file=path, fix=("rename it to .csv." if looks_text else
+                            "save it again from Excel as .xlsx, or export it as CSV."),
+            rule="not_xlsx")
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise WijkatlasError(f"the workbook is damaged or truncated ({shorten(exc, 120)}).",
+                             file=path, fix="save it again from Excel, or export it as "
+                                            "CSV.", rule="bad_xlsx") from exc
+    claimed = sum(i.file_size for i in infos)
+    lying = next((i for i in infos if i.header_offset + i.compress_size > size), None)
+    if lying is not None or claimed > MAX_XLSX_UNPACKED:
+        what = (f"its part {shorten(lying.filename)} claims {lying.compress_size:,} bytes "
+                f"where the file has {size:,}" if lying is not None else
+                f"it claims to unpack to {claimed:,} bytes")
+        raise WijkatlasError(f"the workbook is damaged or not what it claims: {what}.",
+                             file=path, fix="save it again from Excel, or export it as CSV.",
+                             rule="bad_xlsx")
+    try:
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
+                             dtype=object, engine="openpyxl")
+    except (zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError, ValueError,
+            TypeError, IndexError) as exc:
+        if isinstance(exc, (ValueError, IndexError)) and "sheet" in str(exc).lower():
+            fix = "name a sheet that exists."
+        else:
+            fix = "save it again from Excel, or export it as CSV."
+        raise WijkatlasError(f"the workbook cannot be read ({shorten(exc, 160)}).",
+                             file=path, fix=fix, rule="bad_xlsx") from exc
 
 
 def read_table(path: str | Path, *, sheet: str | int | None = None,
-               layer: str | None = None) -> pd.DataFrame:
+               layer: str | None = None, option: str | None = None) -> pd.DataFrame:
     """Read a CSV, Excel or vector attribute table with every cell as read (no conversion).
 
     CSV: the delimiter (``;``, ``,`` or tab) is detected; UTF-8 (with or without BOM) or
     Latin-1. Excel (``.xlsx``/``.xlsm``): ``sheet`` (name or index, default the first).
     Vector files (``.gpkg``, ``.shp``, ``.geojson``, ``.dbf``): the attributes of ``layer``.
+    Files that are not what their name says (NUL bytes in a CSV, a CSV named .xlsx, a
+    truncated workbook or one whose zip directory claims more than the file holds) are
+    refused from their first bytes, before they are parsed.
 
     Raises
     ------
     WijkatlasError
-        When the file does not exist or its type is not supported.
+        When the file does not exist, is empty, damaged or not what its name says, or its
+        type is not supported.
     """
-    path = Path(path)
-    if not path.exists():
-        raise WijkatlasError("file not found.", file=path, fix="check the path.")
+    path = require_file(path, what="values table", option=option)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        first = text.splitlines()[0] if text else ""
-        try:
-            sep = csv.Sniffer().sniff(first, delimiters=";,\t").delimiter
-        except csv.Error:
-            sep = ","
-        from io import StringIO
-        return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        return _read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
-                             dtype=object, engine="openpyxl")
+        return _read_xlsx(path, sheet)
     if suffix in (".gpkg", ".shp", ".geojson", ".json", ".dbf"):
-        import pyogrio
-        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+        return read_vector(path, layer=layer, what="table", option=option,
+                           read_geometry=False)
     raise WijkatlasError(
         f"files of type {suffix or '(none)'} cannot be read.", file=path,
         fix="save the table as CSV (.csv) or Excel (.xlsx).")
@@ -386,7 +636,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None,
 
 
 def read_values(path: str | Path, *, catalog: Catalog, code_column: str | None = None,
-                year: int | None = None, sheet: str | int | None = None) -> pd.DataFrame:
+                year: int | None = None, sheet: str | int | None = None,
+                option: str | None = None, code_option: str | None = None) -> pd.DataFrame:
     """Read a user's CSV or Excel file of values per unit (the command line's reader).
 
     Parameters
@@ -401,14 +652,18 @@ def read_values(path: str | Path, *, catalog: Catalog, code_column: str | None =
         Reference year (default: a ``jaar`` column or a year in the file name).
     sheet
         Excel sheet name or index.
+    option, code_option
+        The command-line options that name the file and its code column (for the fix in
+        messages), e.g. ``--values`` and ``--values-code``.
 
     Returns
     -------
     Long table ``code, variable, value, status[, year]``; columns and rows that were not
     read are in ``attrs["ignored"]`` and reported with an :class:`IgnoredInputWarning`.
     """
-    frame = read_table(path, sheet=sheet)
-    long = wide_to_long(frame, catalog=catalog, file=path, code_column=code_column, year=year)
+    frame = read_table(path, sheet=sheet, option=option)
+    long = wide_to_long(frame, catalog=catalog, file=path, code_column=code_column, year=year,
+                        code_option=code_option)
     _warn_ignored(long)
     return long
 
@@ -477,7 +732,7 @@ def read_kwb(path: str | Path, *, catalog: Catalog, year: int | None = None,
     return long
 
 
-def read_statline(table_id: str, *, catalog: Catalog, municipality: str = "GM0797",
+def read_statline(table_id: str, *, catalog: Catalog, municipality: str,
                   level: str = "buurt", year: int | None = None) -> pd.DataFrame:
     """Download Kerncijfers wijken en buurten from CBS StatLine with ``cbsodata``.
 

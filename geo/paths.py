@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from geo.errors import WijkatlasError
+from geo.files import writable_folder
 
 __all__ = ["output_dir", "output_file", "same_file"]
 
@@ -88,6 +89,7 @@ def output_file(out: str | Path, *, inputs: Mapping[str, str | Path | None] | No
         raise WijkatlasError(
             f"the output ({option}) is written as {suffix} but is named {out.name!r}.",
             file=out, rule="output_suffix", fix=f"give a file name ending in {suffix}.")
+    writable_folder(out.parent, out, option)
     return out
 
 
@@ -109,4 +111,5 @@ def output_dir(out: str | Path, *, root: str | Path, option: str = "--out") -> P
     if out.exists() and not out.is_dir():
         raise WijkatlasError(f"the output ({option}) is a file, not a folder.", file=out,
                              fix="give a folder name.", rule="output_not_folder")
+    writable_folder(out, out, option)
     return out

@@ -1,12 +1,15 @@
 """Reaggregation: apply a crosswalk to source values, each variable by its own kind.
 
+Each kind's rule comes from the registry of kinds (:mod:`geo.kinds`):
+
 * counts are summed by weight;
 * shares are re-derived from the reaggregated numerator (share x denominator) and
   denominator, never averaged by area;
 * means are re-derived as sum(mean x weight) / sum(weight) over the named weight count;
 * medians cannot be aggregated exactly: they are approximated like a weighted mean and flagged
   ``approximate`` (so are variables the catalog marks approximate, e.g. incomes);
-* densities are recomputed from the reaggregated count and the target area.
+* densities are recomputed from the reaggregated count and the target area;
+* ratios of two counts (per 1,000 inhabitants) are recomputed from both reaggregated counts.
 
 Status per result: ``observed``; ``partial`` when some contributing source was suppressed or
 missing (the value is the observed part); ``suppressed`` when all contributing sources were
@@ -31,8 +34,9 @@ import scipy.sparse as sp
 
 from geo.catalog import Catalog
 from geo.errors import WijkatlasError
+from geo.units import REAGGREGATED_STATUSES
 
-STATUSES = np.array(["observed", "partial", "suppressed", "missing"], dtype=object)
+STATUSES = np.array(REAGGREGATED_STATUSES, dtype=object)
 OBSERVED, PARTIAL, SUPPRESSED, MISSING = 0, 1, 2, 3
 RESULT_COLUMNS = ["unit_code", "variable", "value", "lower", "upper", "status",
                   "interpolated_share", "method", "approximate"]
@@ -112,6 +116,14 @@ def source_matrices(values: pd.DataFrame, source_codes, variables: list[str]
     status[rows[keep], cols[keep]] = codes
     observed = status == OBSERVED
     value[rows[keep], cols[keep]] = values["value"].to_numpy(dtype=float)[keep]
+    bad = observed & ~np.isfinite(value)
+    if bad.any():
+        r, c = (int(i[0]) for i in np.nonzero(bad))
+        raise WijkatlasError(
+            f"{int(bad.sum())} value(s) with status observed are not a finite number "
+            f"(e.g. {variables[c]} = {value[r, c]}).", unit=str(source_codes[r]),
+            fix="give observed cells a finite value; mark a cell without a value as "
+                "missing or suppressed.", rule="not_finite")
     value[~observed] = np.nan
     return value, status
 
@@ -163,12 +175,14 @@ def _variables(values: pd.DataFrame, catalog: Catalog, variables: list[str] | No
                              file=str(catalog.path), unit=unknown[0],
                              fix="add them to the indicator catalog or drop the columns.")
     if variables is None:
-        variables = [c for c in catalog.indicators if c in present or
-                     (catalog[c].kind == "density" and catalog[c].count in present)]
+        # Read from the source, or recomputed from counts that are (densities, ratios).
+        variables = [c for c in catalog.indicators
+                     if (catalog[c].spec.in_source and c in present)
+                     or (not catalog[c].spec.in_source and catalog[c].refs
+                         and set(catalog[c].refs) <= present)]
     needed = set(variables)
     for code in variables:
-        ind = catalog[code]
-        needed |= {ind.denominator, ind.weight, ind.count} - {""}
+        needed |= set(catalog[code].refs) - {""}
     return variables, sorted(needed)
 
 
@@ -205,7 +219,6 @@ def reaggregate(
     cw = CrosswalkMatrix(crosswalk, source_codes, targets)
     value, status = source_matrices(values, source_codes, needed)
     col = pd.Index(needed)
-    kinds = np.array([catalog[v].kind for v in variables])
     n_t, n_v = len(targets), len(variables)
     out = {k: np.full((n_t, n_v), np.nan) for k in ("value", "lower", "upper", "interp")}
     state = np.full((n_t, n_v), MISSING, dtype=np.int8)
@@ -215,42 +228,59 @@ def reaggregate(
         out["value"][:, idx], out["lower"][:, idx], out["upper"][:, idx] = val, lo, hi
         out["interp"][:, idx], state[:, idx] = interp, st
 
-    counts = kinds == "count"
+    names = np.array(variables, dtype=object)
+    rules = np.array([catalog[v].spec.rule for v in variables])
+    scale = np.array([catalog[v].per if catalog[v].spec.scaled else 1.0 for v in variables])
+
+    def ref_cols(mask, which: str):
+        return col.get_indexer([catalog[v].ref(getattr(catalog[v].spec, which))
+                                for v in names[mask]])
+
+    counts = rules == "sum"
     if counts.any():
-        cols = col.get_indexer(np.array(variables)[counts])
+        cols = col.get_indexer(names[counts])
         put(counts, *_count_sums(cw, value[:, cols], status[:, cols]),
             _status(cw, status[:, cols]))
-    density = kinds == "density"
+    density = rules == "per_area"
     if density.any():
-        cols = col.get_indexer([catalog[v].count for v in np.array(variables)[density]])
+        cols = ref_cols(density, "denominator")
         per_km2 = 100.0 / target_area_ha.to_numpy(dtype=float)[:, None]
         total, exact, full, split = _count_sums(cw, value[:, cols], status[:, cols])
         put(density, total * per_km2, exact * per_km2, full * per_km2, split * per_km2,
             _status(cw, status[:, cols]))
-    ratio = np.isin(kinds, ("share", "mean", "median"))
-    if ratio.any():
-        names = np.array(variables)[ratio]
-        refs = [catalog[v].denominator if catalog[v].kind == "share" else catalog[v].weight
-                for v in names]
-        scale = np.array([catalog[v].per if catalog[v].kind == "share" else 1.0
-                          for v in names])
-        x, d = value[:, col.get_indexer(names)], value[:, col.get_indexer(refs)]
-        both = ~np.isnan(x) & ~np.isnan(d)
-        n_total = _sums(cw, np.where(both, x * d / scale, np.nan))[0]
+    for rule in ("weighted", "counts_ratio"):
+        mask = rules == rule
+        if not mask.any():
+            continue
+        k = scale[mask]
+        d = value[:, ref_cols(mask, "denominator")]
+        if rule == "weighted":
+            # The source value x its count / per recovers the numerator count.
+            own = col.get_indexer(names[mask])
+            x, st_src = value[:, own], status[:, own]
+            n = x * d / k
+        else:
+            num = ref_cols(mask, "numerator")
+            n = value[:, num]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = np.where(d > 0, n / d * k, np.nan)
+            st_src = np.maximum(status[:, num], status[:, ref_cols(mask, "denominator")])
+        both = ~np.isnan(x) & ~np.isnan(d) & ~np.isnan(n)
+        n_total = _sums(cw, np.where(both, n, np.nan))[0]
         d_total, _, _, d_split = _sums(cw, np.where(both, d, np.nan))
         with np.errstate(invalid="ignore", divide="ignore"):
-            val = np.where(d_total > 0, n_total / d_total * scale, np.nan)
+            val = np.where(d_total > 0, n_total / d_total * k, np.nan)
             interp = d_split / d_total * val
         lo, hi = _range(cw, np.where(both, x, np.nan))
-        st = _status(cw, status[:, col.get_indexer(names)])
+        st = _status(cw, st_src)
         st[(d_total == 0) & ((st == OBSERVED) | (st == PARTIAL))] = MISSING
-        put(ratio, val, lo, hi, interp, st)
+        put(mask, val, lo, hi, interp, st)
 
     unobserved = (state == SUPPRESSED) | (state == MISSING)
     val = np.where(unobserved, np.nan, out["value"])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(val != 0, out["interp"] / val, 0.0)
-    approximate = np.array([int(catalog[v].kind == "median" or catalog[v].approximate)
+    approximate = np.array([int(catalog[v].spec.approximate or catalog[v].approximate)
                             for v in variables])
     # Long layout, variable-major: all targets of the first variable, then the next.
     return pd.DataFrame({

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import tomli_w
 from geo.atomic import remove_dir, replace_dir
 from geo.crs import RD_NEW
 from geo.errors import WijkatlasError
+from geo.files import read_toml, read_vector, require_file, require_keys
 from geo.lineage import diff_units, lineage_of
 from geo.register_store import (
     boundaries_dir,
@@ -40,7 +40,7 @@ from geo.register_store import (
     version_dir,
     write_version_folder,
 )
-from geo.units import DEFAULT_OUTLINE_TOLERANCE_M
+from geo.units import DEFAULT_OUTLINE_TOLERANCE_M, DEFAULT_TOLERANCE_HA, SQM_PER_HA
 from geo.untrusted import check_text, check_texts
 from geo.validate import Issue, ValidationReport, parse_iso_date, validate_units
 
@@ -80,8 +80,8 @@ def list_versions(root: str | Path) -> list[dict]:
         if meta_file.parent.name.startswith("."):  # a write in progress or left by a crash
             continue
         try:
-            meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError:
+            meta = _read_meta(meta_file)
+        except WijkatlasError:
             metas.append({"id": meta_file.parent.name, "name": "(unreadable version.toml)",
                           "valid_from": "", "status": "published?", "parent": "",
                           "intact": False, "fix": _restore_fix(root, meta_file.parent.name)})
@@ -91,7 +91,8 @@ def list_versions(root: str | Path) -> list[dict]:
         if meta.get("status") == "published" or meta.get("checksum"):  # drafts too (a
             # published version whose status was set back to draft by hand is tampered)
             units_file = meta_file.parent / UNITS_FILE
-            geojson = units_file.read_text(encoding="utf-8") if units_file.exists() else ""
+            geojson = (units_file.read_bytes().decode("utf-8", errors="replace")
+                       if units_file.is_file() else "")
             if meta.get("checksum") != _checksum(meta_without_flags(meta), records, geojson):
                 meta["intact"] = False
                 meta["fix"] = _restore_fix(root, str(meta.get("id", meta_file.parent.name)))
@@ -136,10 +137,10 @@ def _restore_fix(root: str | Path, version_id: str) -> str:
 def _frozen_intact(root: str | Path, version_id: str) -> bool:
     frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
     try:
-        meta = tomllib.loads((frozen / META_FILE).read_text(encoding="utf-8"))
+        meta = read_toml(frozen / META_FILE, what="frozen version file")
         records = meta.pop("unit", [])
         geojson = (frozen / UNITS_FILE).read_text(encoding="utf-8")
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError, WijkatlasError):  # unreadable: not intact
         return False
     return meta.get("status") == "published" and \
         meta.get("checksum") == _checksum(meta, records, geojson)
@@ -155,6 +156,15 @@ def restore_version(root: str | Path, version_id: str) -> Path:
     frozen = boundaries_dir(root) / FROZEN_DIR / str(version_id)
     return write_version_folder(root, version_id, {
         name: (frozen / name).read_text(encoding="utf-8") for name in (META_FILE, UNITS_FILE)})
+
+
+def _read_meta(meta_file: Path) -> dict:
+    """A version's ``version.toml``, refused in one line when unreadable or incomplete."""
+    fix = f"restore it from version control (git checkout -- {meta_file.parent})."
+    meta = read_toml(meta_file, what="version file", fix=fix)
+    require_keys(meta, ("id", "status"), file=meta_file, what="version file",
+                 example='id = "2024" and status = "draft"')
+    return meta
 
 
 def _round_mm(geoms: np.ndarray) -> np.ndarray:
@@ -211,20 +221,29 @@ def load_version(root: str | Path, version_id: str) -> Version:
         known = ", ".join(m["id"] for m in list_versions(root)) or "none"
         raise WijkatlasError(f"boundary version {version_id!r} does not exist (known: {known}).",
                              file=folder, fix="use `wijkatlas versions list` to see the ids.")
-    try:
-        meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkatlasError(f"not valid TOML ({exc}).", file=meta_file,
-                             fix="restore the file from version control.") from exc
+    meta = _read_meta(meta_file)
     records = meta.pop("unit", [])
-    geojson = (folder / UNITS_FILE).read_text(encoding="utf-8")
+    units_file = folder / UNITS_FILE
+    if not units_file.is_file():
+        raise WijkatlasError(
+            f"the polygons of version {version_id} ({UNITS_FILE}) are missing.", file=units_file,
+            fix=f"restore the file from version control (git checkout -- {units_file}).")
+    require_file(units_file, what="unit polygons file (units.geojson)")
+    try:
+        geojson = units_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WijkatlasError("units.geojson is not UTF-8 text.", file=units_file,
+                             fix=f"restore it (git checkout -- {folder}).") from exc
     if not checksum_ok(meta, records, geojson):
         raise WijkatlasError(
             f"version {version_id} was changed on disk outside wijkatlas (checksum mismatch; "
             f"status on disk: {meta.get('status', '?')}).",
             file=folder, rule="checksum",
             fix=_restore_fix(root, str(version_id)))
-    shapes = gpd.read_file(folder / UNITS_FILE)
+    shapes = read_vector(units_file, what="unit polygons file (units.geojson)")
+    if "code" not in shapes.columns:
+        raise WijkatlasError("units.geojson has no code property.", file=units_file,
+                             fix=_restore_fix(root, str(version_id)))
     if shapes.crs is None:
         shapes = shapes.set_crs(RD_NEW)
     geom_by_code = dict(zip(shapes["code"], shapes.geometry, strict=True))
@@ -247,7 +266,7 @@ def load_version(root: str | Path, version_id: str) -> Version:
 def _refuse_published(folder: Path) -> None:
     """Refuse to write over a version that is published on disk (checked under the lock)."""
     if (folder / META_FILE).exists():
-        on_disk = tomllib.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        on_disk = _read_meta(folder / META_FILE)
         if on_disk.get("status") == "published":
             raise WijkatlasError(
                 f"version {folder.name} is published and cannot be changed.", file=folder,
@@ -492,7 +511,7 @@ def version_outline(root: str | Path, version: Version):
 
 
 def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
-                tolerance_ha: float = 0.01) -> Version:
+                tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
     """Derive lineage from the parent, validate, and write; refuse with the first error."""
     units = units.reset_index(drop=True)
     outline = version_outline(root, version)
@@ -613,7 +632,7 @@ def _units_from_buurten_subset(buurten: gpd.GeoDataFrame, assignment: dict,
 
 @serialised
 def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
-                 source: str, tolerance_ha: float = 0.01) -> Version:
+                 source: str, tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
     """Replace the units of a draft by a polygon layer edited in QGIS (code, name, geometry).
 
     Units whose geometry did not change keep their buurten definition; others become drawn.
@@ -627,7 +646,7 @@ def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
     for code, name, geom in zip(layer["code"], layer["name"], layer.geometry, strict=True):
         keep = code in old.index and old.loc[code, "definition"] == "buurten" and \
             shapely.area(shapely.symmetric_difference(geom, old.loc[code, "geometry"])) \
-            <= tolerance_ha * 10_000
+            <= tolerance_ha * SQM_PER_HA
         rows.append({
             "code": str(code), "name": str(name),
             "definition": "buurten" if keep else "drawn",
@@ -642,7 +661,7 @@ def import_units(root: str | Path, version_id: str, layer: gpd.GeoDataFrame,
 
 @serialised
 def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
-               tolerance_ha: float = 0.01) -> Version:
+               tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
     """Add a drawn unit to a draft, cutting its polygon out of the units it overlaps."""
     version = load_version(root, version_id)
     _require_draft(version)
@@ -667,7 +686,7 @@ def carve_unit(root: str | Path, version_id: str, code: str, name: str, polygon,
 
 
 def check_version(units: gpd.GeoDataFrame, source: str,
-                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = 0.01,
+                  parent_units: gpd.GeoDataFrame | None, tolerance_ha: float = DEFAULT_TOLERANCE_HA,
                   outline: tuple | None = None) -> ValidationReport:
     """Validate a version's units: the layer rules, coverage of its gemeente outline (or, for a
     version without one, of the parent's area), and lineage."""

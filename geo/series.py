@@ -9,9 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.catalog import Catalog
-from geo.crosswalk import build_crosswalk
 from geo.errors import WijkatlasError
-from geo.reaggregate import reaggregate
 
 
 @dataclass(frozen=True)
@@ -54,14 +52,14 @@ def harmonise(
         The crosswalk of every year: ``source_layer, source_year, source_code,
         target_version, target_code, weight, method``.
     """
-    area = pd.Series(target.geometry.area.to_numpy() / 10_000.0, index=target["code"])
+    from geo.pipeline import reaggregate_layers
+
     names = dict(zip(target["code"], target["name"], strict=True))
     results, crosswalks = [], []
     for item in inputs:
-        cw = build_crosswalk(item.buurten, target, points=item.points,
-                             source_name=f"cbs_buurten_{item.year}", target_name=version)
-        res = reaggregate(item.values, cw, catalog, area)
-        check_conservation(item.values, res, catalog, item.year, cw.attrs["unallocated"])
+        res, cw = reaggregate_layers(item.buurten, target, item.values, catalog,
+                                     points=item.points, source_name=f"cbs_buurten_{item.year}",
+                                     target_name=version, year=item.year)
         res.insert(0, "version", version)
         res.insert(2, "unit_name", res["unit_code"].map(names))
         res.insert(3, "year", item.year)
@@ -78,7 +76,7 @@ def harmonise(
 def check_conservation(values: pd.DataFrame, results: pd.DataFrame, catalog: Catalog,
                        year: int, unallocated: list[str], rtol: float = 1e-9) -> None:
     """Counts are conserved: target total equals source total when nothing was suppressed."""
-    counts = [c for c in catalog.indicators if catalog[c].kind == "count"]
+    counts = [c for c in catalog.indicators if catalog[c].spec.conserved]
     src = values[values["variable"].isin(counts) & ~values["code"].isin(unallocated)]
     for variable, group in src.groupby("variable"):
         if (group["status"] != "observed").any():
@@ -87,7 +85,8 @@ def check_conservation(values: pd.DataFrame, results: pd.DataFrame, catalog: Cat
         got = results.loc[results["variable"] == variable, "value"].sum()
         if not np.isclose(got, expected, rtol=rtol, atol=1e-6):
             raise WijkatlasError(
-                f"count {variable} not conserved in {year}: {got} on targets vs {expected}.",
+                f"count {variable} not conserved{f' in {year}' if year else ''}: {got} on "
+                f"targets vs {expected}.",
                 unit=variable, fix="report this as a bug in wijkatlas with the input files.")
 
 

@@ -15,7 +15,9 @@ import pyogrio
 import shapely
 
 from geo.crs import to_rd_new
-from geo.errors import WijkatlasError
+from geo.errors import WijkatlasError, listing
+from geo.files import read_vector
+from geo.units import SQM_PER_HA
 
 # Column names CBS (and its re-publishers) have used for the unit code and name over the years.
 CODE_COLUMNS = ("statcode", "buurtcode", "bu_code", "wijkcode", "wk_code", "gwb_code",
@@ -26,12 +28,12 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str,
-          path: Path) -> str:
+          path: Path, option: str) -> str:
     if wanted:
         if wanted not in columns:
             raise WijkatlasError(
-                f"the {what} column {wanted!r} does not exist (columns: {', '.join(columns)}).",
-                file=path, fix=f"pass the right --{what}-column.")
+                f"the {what} column {wanted!r} does not exist (columns: {listing(columns)}).",
+                file=path, fix=f"pass the right {option}.")
         return wanted
     lower = {c.lower(): c for c in columns}
     for cand in candidates:
@@ -39,8 +41,8 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], w
             return lower[cand]
     raise WijkatlasError(
         f"no {what} column found (looked for {', '.join(candidates)}; "
-        f"columns are: {', '.join(columns)}).",
-        file=path, fix=f"pass --{what}-column with the column that holds the unit {what}.")
+        f"columns are: {listing(columns)}).",
+        file=path, fix=f"pass {option} with the column that holds the unit {what}.")
 
 
 def read_units(
@@ -50,6 +52,9 @@ def read_units(
     name_column: str | None = None,
     layer: str | None = None,
     require_names: bool = False,
+    option: str | None = None,
+    code_option: str = "--code-column",
+    name_option: str = "--name-column",
 ) -> gpd.GeoDataFrame:
     """Read a polygon layer (GeoPackage, GeoJSON, Shapefile) as ``code, name, geometry``.
 
@@ -64,13 +69,7 @@ def read_units(
         missing (or name column when ``require_names``).
     """
     path = Path(path)
-    if not path.exists():
-        raise WijkatlasError("file not found.", file=path, fix="check the path.")
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:  # pyogrio raises several types for unreadable data
-        raise WijkatlasError(f"cannot be read as a vector layer ({exc}).", file=path,
-                             fix="export it as GeoPackage, GeoJSON or Shapefile.") from exc
+    gdf = read_vector(path, layer=layer, what="polygon layer", option=option)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise WijkatlasError("the layer has no geometry.", file=path,
                              fix="give a polygon layer (GeoPackage, GeoJSON or Shapefile).")
@@ -86,9 +85,9 @@ def read_units(
             rule="not_polygon")
     gdf = to_rd_new(gdf, path)
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    code_col = _pick(columns, code_column, CODE_COLUMNS, "code", path)
+    code_col = _pick(columns, code_column, CODE_COLUMNS, "code", path, code_option)
     try:
-        name_col = _pick(columns, name_column, NAME_COLUMNS, "name", path)
+        name_col = _pick(columns, name_column, NAME_COLUMNS, "name", path, name_option)
     except WijkatlasError:
         if require_names or name_column:
             raise
@@ -129,8 +128,10 @@ def load_cbs_buurten(path: str | Path, year: int | None = None) -> gpd.GeoDataFr
     return units
 
 
-def cbs_buurt_files(layers_dir: str | Path, gemeente: str = "GM0797") -> dict[int, Path]:
-    """The usable CBS buurt files per year in ``layers_dir`` (coarse files left out)."""
+def cbs_buurt_files(layers_dir: str | Path, gemeente: str) -> dict[int, Path]:
+    """The usable CBS buurt files per year of one gemeente (e.g. ``GM0797``) in
+    ``layers_dir``, named ``cbs_buurten_<year>_<gemeente>.geojson`` (coarse files left out).
+    An atlas names its own files in ``layers/atlas.toml`` (:meth:`AtlasConfig.buurt_files`)."""
     files = {}
     for path in sorted(Path(layers_dir).glob(f"cbs_buurten_*_{gemeente}.geojson")):
         match = _YEAR_IN_NAME.search(path.stem)
@@ -141,4 +142,4 @@ def cbs_buurt_files(layers_dir: str | Path, gemeente: str = "GM0797") -> dict[in
 
 def area_ha(geometry: gpd.GeoSeries) -> pd.Series:
     """Area in hectares of geometry in a projected CRS in metres."""
-    return pd.Series(shapely.area(geometry.values) / 10_000.0, index=geometry.index)
+    return pd.Series(shapely.area(geometry.values) / SQM_PER_HA, index=geometry.index)

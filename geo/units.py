@@ -11,6 +11,11 @@ from __future__ import annotations
 CRS = "EPSG:28992"
 WEB_CRS = "EPSG:4326"
 
+#: Where RD New coordinates of Dutch data can lie (x/y min, x/y max, in metres): the RD
+#: validity area (x -7,000..300,000; y 289,000..629,000) with a margin for the sea and the
+#: border. A layer reprojected to RD New outside it is in the wrong CRS or has swapped axes.
+NL_BOUNDS_RD: tuple[float, float, float, float] = (-50_000.0, 250_000.0, 350_000.0, 700_000.0)
+
 SQM_PER_HA = 10_000.0
 #: Overlaps and gaps up to this many hectares are slivers (warnings, not errors).
 DEFAULT_TOLERANCE_HA = 0.01
@@ -40,6 +45,10 @@ STATUS_LABELS: dict[str, str] = {
     "withheld": "afgeschermd",
 }
 STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
+#: Statuses a cell of a source table can have (CBS Kerncijfers, any values table).
+CELL_STATUSES: tuple[str, ...] = ("observed", "suppressed", "missing")
+#: Statuses a reaggregated CBS figure can have (in this order: the reaggregation's codes).
+REAGGREGATED_STATUSES: tuple[str, ...] = ("observed", "partial", "suppressed", "missing")
 #: Statuses whose value is published and may be classified on a map.
 VALUE_STATUSES: tuple[str, ...] = ("observed", "partial")
 
@@ -59,7 +68,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 __all__ = [
-    "CRS", "DEFAULT_OUTLINE_TOLERANCE_M", "DEFAULT_TOLERANCE_HA", "RESULT_COLUMNS",
-    "SQM_PER_HA", "STATUSES",
+    "CELL_STATUSES", "CRS", "DEFAULT_OUTLINE_TOLERANCE_M", "DEFAULT_TOLERANCE_HA", "NL_BOUNDS_RD",
+    "REAGGREGATED_STATUSES", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
     "STATUS_LABELS", "VALUE_STATUSES", "WEB_CRS",
 ]

@@ -21,7 +21,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "wijkatlas"
-REQUIRED = ("name", "qgisMinimumVersion", "description", "about", "version", "author",
+#: The repository's licence (EUPL-1.2), shipped in the zip as ``wijkatlas/LICENSE``: the QGIS
+#: plugin repository refuses uploads without one.
+LICENSE_FILE = Path(__file__).resolve().parent.parent / "LICENSE"
+REQUIRED = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "tracker",
             "email", "repository", "icon")
 SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".orig", ".rej", ".tmp"}
@@ -64,15 +67,20 @@ def plugin_files(plugin_dir: Path = PLUGIN_DIR) -> list[Path]:
 def build_zip(out_dir: Path, plugin_dir: Path = PLUGIN_DIR) -> Path:
     """Write ``out_dir/wijkatlas.<version>.zip`` atomically and return its path."""
     meta = read_metadata(plugin_dir)
+    if not LICENSE_FILE.is_file():
+        raise BuildError(f"{LICENSE_FILE}: missing. Fix: restore LICENSE (EUPL-1.2) from the "
+                         "repository; the QGIS plugin repository requires it in the zip.")
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{plugin_dir.name}.{meta['version']}.zip"
     tmp = target.with_name(target.name + ".tmp")
+    entries = {rel.as_posix(): plugin_dir / rel for rel in plugin_files(plugin_dir)}
+    entries.setdefault("LICENSE", LICENSE_FILE)
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for rel in plugin_files(plugin_dir):
-            info = zipfile.ZipInfo(f"{plugin_dir.name}/{rel.as_posix()}", ZIP_DATE)
+        for rel, source in sorted(entries.items()):
+            info = zipfile.ZipInfo(f"{plugin_dir.name}/{rel}", ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, (plugin_dir / rel).read_bytes())
+            archive.writestr(info, source.read_bytes())
     os.replace(tmp, target)
     return target
 

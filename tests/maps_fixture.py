@@ -38,7 +38,7 @@ WIJKEN_2016 = [
     ("W13", "Heusden", ["1000"]),
     ("W14", "Oudheusden", ["1100"]),
 ]
-# A subset of the real catalog (layers/indicators.toml), with its codes and labels.
+# A subset of the real catalog (geo/data/indicators.toml), with its codes and labels.
 INDICATORS = pd.DataFrame([
     # code, label, theme, unit, kind, denominator, weight, count, source, decimals, description
     ("AANT_INW", "Aantal inwoners", "bevolkingssamenstelling", "personen", "count", "", "", "",

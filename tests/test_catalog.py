@@ -1,4 +1,4 @@
-"""The indicator catalog (layers/indicators.toml) and its loader."""
+"""The indicator catalog (geo/data/indicators.toml) and its loader."""
 
 from __future__ import annotations
 

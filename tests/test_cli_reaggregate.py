@@ -131,6 +131,8 @@ def test_constructed_split_merge_and_reused_code(tmp_path):
     y2 = gpd.GeoDataFrame({"code": ["A", "C1", "C2"], "name": ["AB", "C-west", "C-oost"]},
                           geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 230, 100),
                                     shapely.box(230, 0, 300, 100)], crs="EPSG:28992")
+    for gdf in (y1, y2):  # into the Netherlands (RD New): elsewhere is refused
+        gdf.geometry = gdf.translate(140_000, 410_000)
     y1.to_file(tmp_path / "y1.gpkg")
     y2.to_file(tmp_path / "y2.gpkg")
     pd.DataFrame({"code": ["A", "B", "C"], "AANT_INW": [10, 20, 100]}).to_csv(

@@ -43,8 +43,10 @@ def heusden(tmp_path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
+    """Every file and its hash; the (empty, git-ignored) lock file of geo.atomic.FolderLock
+    that serialises fetches into one atlas is not data and is left out."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".fetch.lock"}
 
 
 def cli(*args, root: Path | None = None):
@@ -100,7 +102,7 @@ def test_fetch_range_two_services_two_column_conventions(net, heusden):
     assert result.exit_code == 0, result.output
     assert "2022: 17 buurten, Kerncijfers 85318NED: written" in result.output
     assert "2023: 17 buurten, Kerncijfers 85618NED: written" in result.output
-    catalog = load_catalog(heusden / "layers" / "indicators.toml")
+    catalog = load_catalog()  # the sample atlas uses the package catalog
     for year in (2022, 2023):
         geo = heusden / f"layers/cbs/cbs_buurten_{year}_GM0797.geojson"
         kern = heusden / f"layers/kerncijfers/kerncijfers_{year}_GM0797.csv"
@@ -143,6 +145,8 @@ def test_second_gemeente_and_older_conventions(net, tmp_path):
     buurten = pyogrio.read_dataframe(folder / "layers/cbs/cbs_buurten_2013_GM0809.geojson")
     real = pyogrio.read_dataframe(REPO / "layers/cbs/cbs_buurten_2013_GM0809.geojson")
     assert sorted(buurten["statcode"]) == sorted(real["statcode"])  # 32 real buurten
+    config = tomllib.loads((folder / "layers" / "atlas.toml").read_text())
+    assert config["gemeente"] == "GM0809" and config["gemeente_name"] == "Loon op Zand"
     assert abs(buurten.area.sum() - real.area.sum()) < 1.0
     wfs = [u for u in net.urls if "gebiedsindelingen/2013" in u]
     assert "BU0809*" in parse_qs(urlsplit(wfs[0]).query)["filter"][0]
@@ -353,6 +357,9 @@ def test_init_refuses_a_folder_with_files_and_leaves_nothing_when_offline(net, t
     (busy / "x.txt").write_text("mine")
     assert cli("init", busy, "--gemeente", "GM0809", "--year", "2013").exit_code == 2
     assert [p.name for p in busy.iterdir()] == ["x.txt"]
+    missing = cli("init", tmp_path / "new", "--gemeente", "GM0809", "--catalog",
+                  tmp_path / "none.toml")
+    assert missing.exit_code == 2 and "indicator catalog not found" in missing.output
     net.failures["pdok.nl"] = requests.ConnectionError("offline")
     result = cli("init", tmp_path / "new", "--gemeente", "GM0809", "--year", "2013")
     assert result.exit_code == 2 and "error: PDOK" in result.output
@@ -401,7 +408,7 @@ def test_read_statline_knows_every_year_from_the_service_table(net, monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.gemeente.test:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    catalog = load_catalog(REPO / "layers" / "indicators.toml")
+    catalog = load_catalog()
     with pytest.warns(UserWarning):
         long = read_statline("85618NED", catalog=catalog, municipality="GM0797")
     assert set(long["year"]) == {2023} and long["code"].nunique() == 17

@@ -228,7 +228,7 @@ def statline_http(monkeypatch):
 
 def test_read_statline_through_cbsodata(statline_http, catalog):
     with pytest.warns(IgnoredInputWarning, match="Ongehuwd_13"):
-        long = read_statline("84583NED", catalog=catalog)
+        long = read_statline("84583NED", catalog=catalog, municipality="GM0797")
     data_urls = [u for u in statline_http if "UntypedDataSet" in u]
     assert len(data_urls) == 1
     query = parse_qs(urlsplit(data_urls[0]).query)
@@ -253,7 +253,7 @@ def test_statline_unreachable_is_one_clear_error(monkeypatch, catalog):
 
     monkeypatch.setattr(HTTPAdapter, "send", fail)
     with pytest.raises(WijkatlasError, match="StatLine could not be read") as err:
-        read_statline("84583NED", catalog=catalog)
+        read_statline("84583NED", catalog=catalog, municipality="GM0797")
     assert "Fix:" in str(err.value)
 
 

@@ -6,14 +6,16 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geo.atlas import read_config
 from geo.errors import WijkatlasError
 from geo.sources import cbs_buurt_files, load_cbs_buurten, read_units
 from geo.validate import repair_geometries, validate_units
-from tests.helpers import CBS, grid, write
+from tests.helpers import CBS, REPO, grid, write
 
 
 def test_every_real_buurt_file_loads_into_one_schema():
-    files = cbs_buurt_files(CBS)
+    files = read_config(REPO).buurt_files()
+    assert files == cbs_buurt_files(CBS, "GM0797")
     assert sorted(files) == [2008, 2009, 2010, 2011, 2012, 2013, 2015, 2016, 2017, 2018,
                              2019, 2020, 2021, 2022]
     for year, path in files.items():

@@ -56,19 +56,24 @@ CLASSES = ["18-34", "35-49", "50-64", "65-74", "75+"]
 
 # --- small world: two square wijken, respondents, population ------------------------------
 
+#: The small world lies in the Netherlands (RD New): layers elsewhere are refused.
+X0, Y0 = 140_000.0, 410_000.0
+
+
 def two_wijken() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"wijkcode": ["A", "B"], "wijknaam": ["Noord", "Zuid"]},
-                            geometry=[shapely.box(0, 0, 1000, 1000),
-                                      shapely.box(0, -1000, 1000, 0)], crs="EPSG:28992")
+                            geometry=[shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+                                      shapely.box(X0, Y0 - 1000, X0 + 1000, Y0)],
+                            crs="EPSG:28992")
 
 
 def respondents_frame(n: int = 400, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     age = rng.integers(18, 95, n)
     sex = rng.choice(["man", "vrouw"], n)
-    y = np.where(rng.random(n) < 0.5, 100.0, -500.0) + rng.random(n) * 300
+    y = np.where(rng.random(n) < 0.5, 100.0, -500.0) + rng.random(n) * 300 + Y0
     return pd.DataFrame({
-        "respondent_id": [f"r{i}" for i in range(n)], "x": rng.random(n) * 900 + 50,
+        "respondent_id": [f"r{i}" for i in range(n)], "x": rng.random(n) * 900 + 50 + X0,
         "y": y, "leeftijd": age, "geslacht": sex,
         "vrijwil": rng.choice([1, 2, 9], n, p=[0.4, 0.55, 0.05]),
         "cijfer": rng.integers(5, 11, n)})
@@ -272,7 +277,7 @@ def test_readers_csv_semicolon_latin1_excel_and_spss(world, tmp_path):
     frame.assign(x=frame["x"].map(lambda v: f"{v:.1f}".replace(".", ","))).to_csv(
         semi, sep=";", index=False, encoding="latin-1")
     a = read_respondents(semi, q)
-    assert a["x"].between(50, 950).all() and set(a["geslacht"]) == {"man", "vrouw"}
+    assert (a["x"] - X0).between(50, 950).all() and set(a["geslacht"]) == {"man", "vrouw"}
     xlsx = tmp_path / "r.xlsx"
     frame.to_excel(xlsx, index=False)
     b = read_respondents(xlsx, q)
@@ -312,12 +317,13 @@ def test_placing_by_xy_address_id_and_postcode_with_reasons(tmp_path):
         {"address_id": ["0797200000000001", "0797200000000002", "0797200000000003"],
          "postcode": ["5151AA", "5151AA", "5151AB"], "huisnummer": [1, 3, 3],
          "toevoeging": ["", "", "A"], "bouwjaar": [1990, 2021, 1990]},
-        geometry=shapely.points([[500, 500], [500, -500], [200, -200]]), crs="EPSG:28992")
+        geometry=shapely.points([[X0 + 500, Y0 + 500], [X0 + 500, Y0 - 500],
+                                 [X0 + 200, Y0 - 200]]), crs="EPSG:28992")
     people = pd.DataFrame({
         "respondent_id": ["xy", "id", "pc", "pc-toev", "pc-unknown-toev", "none", "gone",
                           "outside", "future"],
-        "x": [100, None, None, None, None, None, None, 5000, None],
-        "y": [100, None, None, None, None, None, None, 5000, None],
+        "x": [X0 + 100, None, None, None, None, None, None, X0 + 5000, None],
+        "y": [Y0 + 100, None, None, None, None, None, None, Y0 + 5000, None],
         "address_id": ["", "797200000000001", "", "", "", "", "0797209999999999", "",
                        "0797200000000002"],
         "postcode": ["", "", "5151 aa", "5151AB", "5151AA", "", "", "", ""],

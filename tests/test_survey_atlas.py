@@ -70,7 +70,7 @@ def test_geerpark_2016_figures_on_the_2020_version(survey):
 
 
 def test_old_buurt_share_modelling_is_gone(atlas_dir):
-    catalog = tomllib.loads((REPO / "layers/indicators.toml").read_text(encoding="utf-8"))
+    catalog = tomllib.loads((REPO / "geo/data/indicators.toml").read_text(encoding="utf-8"))
     assert not set(SURVEY_CODES) & {i["code"] for i in catalog["indicator"]}
     header = (REPO / "layers/kerncijfers/kerncijfers_2019_GM0797.csv").read_text().split("\n")[0]
     assert not set(SURVEY_CODES) & set(header.split(","))
@@ -92,6 +92,17 @@ def test_trend_table_says_whether_the_change_is_significant(atlas_dir):
     assert (rows["significance"] != "").mean() > 0.8  # first -> last edition, per wijk
     assert (trend.loc[trend["variable"] == "AANT_INW", "significance"] == "").all()
     assert rows["y2019"].notna().any() and rows["y2009"].isna().all()
+
+
+def test_design_effect_and_effective_n_per_unit(atlas_dir):
+    w = pyogrio.read_dataframe(atlas_dir / "atlas.gpkg", layer="survey_weights")
+    assert {"version", "year", "level", "unit_code", "n", "population", "method", "deff",
+            "n_eff"} <= \
+        set(w.columns)
+    ok = w[w["method"] == "rake"]
+    assert (ok["deff"] >= 1 - 1e-9).all() and (ok["deff"] < 5).all()
+    assert np.allclose(ok["n_eff"], ok["n"] / ok["deff"])
+    assert set(w["version"]) == {"2016", "2020"} and sorted(w["year"].unique()) == EDITIONS
 
 
 def test_unplaced_respondents_are_reported(atlas_dir):

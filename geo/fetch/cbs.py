@@ -110,9 +110,9 @@ def _config_gemeente(config: AtlasConfig, gemeente: str | None) -> str:
 
 
 def _raw_config(root: Path) -> dict:
-    import tomllib
+    from geo.files import read_toml
 
-    return tomllib.loads((Path(root) / CONFIG).read_text(encoding="utf-8"))
+    return read_toml(Path(root) / CONFIG, what="atlas configuration")
 
 
 def _target(config: AtlasConfig, pattern: str, year: int) -> Path:
@@ -378,31 +378,39 @@ def fetch_cbs(root: str | Path, years: list[int], *, gemeente: str | None = None
     services = services or load_services()
     catalog = load_catalog(config.catalog)
     http = http or session()
-    recover_interrupted(config.root / "layers")
+    layers = config.root / "layers"
+    if any(layers.glob(".fetch-*")):  # a fetch killed half-way: put its old files back
+        with atomic.FolderLock(layers, name=".fetch.lock", what=f"{layers} (another fetch)"):
+            recover_interrupted(layers)
     downloads = [download_year(services[y], gemeente, catalog, http=http, progress=progress)
                  for y in years]
-    results = []
-    for download in downloads:
-        buurten_path = _target(config, config.buurten, download.year)
-        kern_path = _target(config, config.kerncijfers, download.year)
-        result = YearResult(year=download.year, status="new", buurten_path=buurten_path,
-                            kerncijfers_path=kern_path, manifest_path=manifest_path(buurten_path),
-                            n_buurten=len(download.buurten), download=download)
-        if buurten_path.exists() and kern_path.exists():
-            result.changes = _changes(download, buurten_path, kern_path, catalog)
-            result.status = ("unchanged" if not result.changes
-                             else "replaced" if replace else "changed")
-        elif buurten_path.exists() or kern_path.exists():
-            alone = buurten_path if buurten_path.exists() else kern_path
-            result.changes = [f"{alone.name} is there without its "
-                              f"{'Kerncijfers' if alone == buurten_path else 'buurten'}; "
-                              "it would be overwritten"]
-            result.status = "replaced" if replace else "changed"
-        if result.status in ("new", "replaced"):
-            write_year(download, config, gemeente, services,
-                       previous=result.changes if result.status == "replaced" else None)
-        results.append(result)
-    return results
+    with atomic.FolderLock(layers, name=".fetch.lock", what=f"{layers} (another fetch)"):
+        return [_store(download, config, gemeente, services, catalog, replace)
+                for download in downloads]
+
+
+def _store(download: YearDownload, config: AtlasConfig, gemeente: str, services: Services,
+           catalog: Catalog, replace: bool) -> YearResult:
+    """Compare one downloaded year with the files on disk and write it when new or asked."""
+    buurten_path = _target(config, config.buurten, download.year)
+    kern_path = _target(config, config.kerncijfers, download.year)
+    result = YearResult(year=download.year, status="new", buurten_path=buurten_path,
+                        kerncijfers_path=kern_path, manifest_path=manifest_path(buurten_path),
+                        n_buurten=len(download.buurten), download=download)
+    if buurten_path.exists() and kern_path.exists():
+        result.changes = _changes(download, buurten_path, kern_path, catalog)
+        result.status = ("unchanged" if not result.changes
+                         else "replaced" if replace else "changed")
+    elif buurten_path.exists() or kern_path.exists():
+        alone = buurten_path if buurten_path.exists() else kern_path
+        result.changes = [f"{alone.name} is there without its "
+                          f"{'Kerncijfers' if alone == buurten_path else 'buurten'}; "
+                          "it would be overwritten"]
+        result.status = "replaced" if replace else "changed"
+    if result.status in ("new", "replaced"):
+        write_year(download, config, gemeente, services,
+                   previous=result.changes if result.status == "replaced" else None)
+    return result
 
 
 __all__ = ["YearDownload", "YearResult", "commit_files", "download_year", "fetch_cbs",

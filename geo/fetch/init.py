@@ -12,7 +12,6 @@ leaves no half-made atlas.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,10 +29,12 @@ from geo.sources import load_cbs_buurten
 INDELINGEN = ("wijken", "buurten")
 
 
-def _atlas_toml(name: str, gemeente: str, versions: list[str], credit: str) -> str:
+def _atlas_toml(name: str, gemeente: str, versions: list[str], credit: str,
+                gemeente_name: str = "") -> str:
     doc = {
         "name": name,
         "gemeente": gemeente,
+        **({"gemeente_name": gemeente_name} if gemeente_name else {}),
         "versions": "published",
         "catalog": "layers/indicators.toml",
         "buurten": f"layers/cbs/cbs_buurten_{{year}}_{gemeente}.geojson",
@@ -58,8 +59,8 @@ def _maps_toml(title: str, version: str) -> str:
 
 def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
                indeling: str = "wijken", name: str | None = None,
-               services: Services | None = None, http=None,
-               progress: Callable[[str], None] | None = None) -> Path:
+               catalog: str | Path | None = None, services: Services | None = None,
+               http=None, progress: Callable[[str], None] | None = None) -> Path:
     """Create a new atlas repository for ``gemeente`` in ``folder``.
 
     Parameters
@@ -76,6 +77,8 @@ def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
         one unit per CBS buurt.
     name
         The atlas's name (default ``Wijkatlas <gemeentenaam>``, the name from StatLine).
+    catalog
+        Indicator catalog to copy into the atlas (default: the wijkatlas catalog).
 
     Returns
     -------
@@ -95,53 +98,56 @@ def init_atlas(folder: str | Path, gemeente: str, *, year: int | None = None,
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise WijkatlasError("the folder exists and is not empty.", file=folder,
                              fix="give a new or empty folder for the new atlas.")
+    catalog = Path(catalog) if catalog is not None else DEFAULT_CATALOG
+    if not catalog.is_file():
+        raise WijkatlasError("indicator catalog not found.", file=catalog,
+                             fix="pass --catalog with the path of an indicators.toml.")
     services = services or load_services()
     year = int(year) if year is not None else max(services.years)
     services[year]  # noqa: B018 - refuses an unknown year before anything is made
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-init-", dir=folder.parent))
-    tmp.chmod(atomic.dir_mode())  # mkdtemp makes it private; an atlas folder is not
-    try:
-        for sub in ("layers/cbs", "layers/kerncijfers", "boundaries", "maps"):
-            (tmp / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(DEFAULT_CATALOG, tmp / "layers" / "indicators.toml")
-        atomic.write_text(tmp / CONFIG, _atlas_toml(name or f"Wijkatlas {gemeente}", gemeente,
-                                                    [], services.credit))
-        (result,) = fetch_cbs(tmp, [year], gemeente=gemeente, services=services, http=http,
-                              progress=progress)
-        table = result.download.kerncijfers
-        gemeentenaam = table.gemeentenaam
-        title = name or f"Wijkatlas {gemeentenaam or gemeente}"
-        buurten = load_cbs_buurten(result.buurten_path, year)
-        if indeling == "wijken":
-            wijk = "WK" + buurten["code"].str[2:8]
-            assignment = {code: (table.wijk_names.get(code) or code,
-                                 sorted(buurten.loc[wijk == code, "code"]))
-                          for code in sorted(set(wijk))}
-            what = f"de {len(assignment)} CBS-wijken {year}"
-        else:
-            assignment = {row.code: (str(row.name) if row.name else row.code, [row.code])
-                          for row in buurten.itertuples(index=False)}
-            what = f"de {len(assignment)} CBS-buurten {year}"
-        version_id = str(year)
-        create_from_buurten(
-            tmp, version_id, name=f"Wijkindeling {gemeentenaam or gemeente} {year} "
-            f"(naar {what})", valid_from=f"{year}-01-01", buurten=buurten,
-            assignment=assignment, gemeente=gemeente,
-            description=f"Eerste versie, gemaakt door wijkatlas init: {what}, elk als unie "
-                        "van CBS-buurten. Teken de eigen wijkindeling als nieuwe versie "
-                        f"(wijkatlas versions draft NIEUW --from {version_id}).")
-        publish_version(tmp, version_id)
-        atomic.write_text(tmp / CONFIG, _atlas_toml(title, gemeente, [version_id],
-                                                    services.credit))
-        atomic.write_text(tmp / "maps" / "atlas.toml", _maps_toml(title, version_id))
-        if folder.exists():
-            folder.rmdir()
-        tmp.rename(folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    # One transaction (geo.atomic.replace_dir): the atlas is made in a hidden folder next to
+    # the target and renamed into place at the end, so a failure leaves nothing behind.
+    with atomic.replace_dir(folder, lock=False, what=f"the new atlas {folder}") as tmp:
+        _fill(tmp, gemeente, year, indeling, name, catalog, services, http, progress)
     return folder
+
+
+def _fill(tmp: Path, gemeente: str, year: int, indeling: str, name: str | None,
+          catalog: Path, services: Services, http, progress) -> None:
+    """Write the new atlas into the (hidden, new) folder ``tmp``."""
+    for sub in ("layers/cbs", "layers/kerncijfers", "boundaries", "maps"):
+        (tmp / sub).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(catalog, tmp / "layers" / "indicators.toml")
+    atomic.write_text(tmp / CONFIG, _atlas_toml(name or f"Wijkatlas {gemeente}", gemeente,
+                                                [], services.credit))
+    (result,) = fetch_cbs(tmp, [year], gemeente=gemeente, services=services, http=http,
+                          progress=progress)
+    table = result.download.kerncijfers
+    gemeentenaam = table.gemeentenaam
+    title = name or f"Wijkatlas {gemeentenaam or gemeente}"
+    buurten = load_cbs_buurten(result.buurten_path, year)
+    if indeling == "wijken":
+        wijk = "WK" + buurten["code"].str[2:8]
+        assignment = {code: (table.wijk_names.get(code) or code,
+                             sorted(buurten.loc[wijk == code, "code"]))
+                      for code in sorted(set(wijk))}
+        what = f"de {len(assignment)} CBS-wijken {year}"
+    else:
+        assignment = {row.code: (str(row.name) if row.name else row.code, [row.code])
+                      for row in buurten.itertuples(index=False)}
+        what = f"de {len(assignment)} CBS-buurten {year}"
+    version_id = str(year)
+    create_from_buurten(
+        tmp, version_id, name=f"Wijkindeling {gemeentenaam or gemeente} {year} "
+        f"(naar {what})", valid_from=f"{year}-01-01", buurten=buurten,
+        assignment=assignment, gemeente=gemeente,
+        description=f"Eerste versie, gemaakt door wijkatlas init: {what}, elk als unie "
+                    "van CBS-buurten. Teken de eigen wijkindeling als nieuwe versie "
+                    f"(wijkatlas versions draft NIEUW --from {version_id}).")
+    publish_version(tmp, version_id)
+    atomic.write_text(tmp / CONFIG, _atlas_toml(title, gemeente, [version_id],
+                                                services.credit, gemeentenaam))
+    atomic.write_text(tmp / "maps" / "atlas.toml", _maps_toml(title, version_id))
 
 
 __all__ = ["INDELINGEN", "init_atlas"]

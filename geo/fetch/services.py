@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from geo.errors import WijkatlasError
+from geo.files import read_toml
 
 SERVICES_FILE = Path(__file__).resolve().parent / "cbs_services.toml"
 GEMEENTE_CODE = re.compile(r"GM\d{4}")
@@ -88,11 +88,8 @@ def load_services(path: str | Path | None = None) -> Services:
         When the file is not valid TOML or an entry misses a key.
     """
     path = Path(path) if path else SERVICES_FILE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise WijkatlasError(f"cannot be read ({exc}).", file=path,
-                             fix="restore the file from the wijkatlas package.") from exc
+    raw = read_toml(path, what="CBS service table",
+                    fix="restore the file from the wijkatlas package.")
     templates = raw.get("templates", {})
     years: dict[int, YearServices] = {}
     for key, entry in raw.get("year", {}).items():

@@ -13,15 +13,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import shapely
 
-from geo.catalog import THEMES
-from geo.errors import WijkatlasError
+from geo.catalog import THEMES, display_title
+from geo.errors import WijkatlasError, shorten
+from geo.kinds import KINDS
 from geo.maps.classes import assign_classes
 from geo.maps.specs import MapSpec
-from geo.units import STATUSES
+from geo.units import CRS, STATUSES, VALUE_STATUSES, WEB_CRS
 
-WEB_CRS = "EPSG:4326"
 #: One character per status in the page's class strings (digits and a-j are classes).
 STATUS_CHARS = {"suppressed": "s", "missing": "m", "small": "k", "withheld": "w",
                 "too_few": "t"}
@@ -41,7 +42,11 @@ def layers_of(atlas: Path) -> set[str]:
     if not Path(atlas).exists():
         raise WijkatlasError("the atlas GeoPackage does not exist.", file=atlas,
                              fix="build it first with `make atlas` (wijkatlas build).")
-    return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
+    try:
+        return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
+    except pyogrio.errors.DataSourceError as exc:
+        raise WijkatlasError(f"the atlas GeoPackage cannot be read ({shorten(exc, 120)}).",
+                             file=atlas, fix="build it again with `wijkatlas build`.") from exc
 
 
 def read_table(atlas: Path, name: str, columns: list[str]) -> pd.DataFrame:
@@ -145,9 +150,10 @@ def _sparse(grid: np.ndarray, decimals: int) -> list:
 def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tuple[list, str]:
     """Per year the municipal figure to compare a wijk with, and its label.
 
-    Shares and means are weighted by their denominator or weight when that is in the atlas;
-    densities are recomputed from their count and the area; otherwise the plain mean of the
-    observed wijken is used ("gemiddelde wijk").
+    By the kind's rule (:mod:`geo.kinds`): shares and means are weighted by their denominator
+    or weight when that is in the atlas; ratios of two counts are recomputed from both counts;
+    densities from their count and the area; otherwise (counts, or a reference missing from
+    the atlas) the plain mean of the observed wijken is used ("gemiddelde wijk").
     """
     values, observed = cube[ind["code"]]
     v = np.where(observed, values, np.nan)
@@ -158,12 +164,23 @@ def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tupl
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, np.nansum(v * w, axis=1) / total, np.nan)
 
-    ref = {"share": ind.get("denominator"), "mean": ind.get("weight"),
-           "median": ind.get("weight")}.get(ind["kind"])
-    if ref and ref in cube:
+    kind = KINDS.get(ind["kind"])
+    rule = kind.rule if kind else ""
+    ref = ind.get(kind.denominator) if kind and kind.denominator else None
+    num = ind.get(kind.numerator) if kind and kind.numerator else None
+    per = float(ind.get("per") or 100.0) if kind and kind.scaled else 1.0
+    if rule == "weighted" and ref in cube:
         avg, label = weighted(cube[ref][0]), "gemeente"
-    elif ind["kind"] == "density" and ind.get("count") in cube:
-        counts = np.where(cube[ind["count"]][1], cube[ind["count"]][0], np.nan)
+    elif rule == "counts_ratio" and ref in cube and num in cube:
+        n = np.where(cube[num][1], cube[num][0], np.nan)
+        d = np.where(cube[ref][1], cube[ref][0], np.nan)
+        ok = np.isfinite(n) & np.isfinite(d)
+        total = np.where(ok, d, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = np.where(total > 0, np.where(ok, n, 0.0).sum(axis=1) / total * per, np.nan)
+        label = "gemeente"
+    elif rule == "per_area" and ref in cube:
+        counts = np.where(cube[ref][1], cube[ref][0], np.nan)
         ok = np.isfinite(counts)
         with np.errstate(invalid="ignore", divide="ignore"):
             avg = np.nansum(counts, axis=1) / (ok * area_km2).sum(axis=1)
@@ -193,7 +210,7 @@ def _check_results(res: pd.DataFrame, atlas: Path, codes: pd.Index) -> None:
         raise WijkatlasError(f"unknown status {row['status']!r}.", file=atlas,
                              unit=f"results {row['unit_code']} {row['variable']} {row['year']}",
                              fix=f"use one of: {', '.join(STATUSES)}.")
-    empty = res[res["status"].isin(["observed", "partial"]) & res["value"].isna()]
+    empty = res[res["status"].isin(VALUE_STATUSES) & res["value"].isna()]
     if len(empty):
         row = empty.iloc[0]
         raise WijkatlasError(f"status {row['status']} without a value.", file=atlas,
@@ -284,7 +301,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     yi = np.searchsorted(years, res["year"].to_numpy())
     ui = codes.get_indexer(res["unit_code"])
     shape = (len(years), len(units))
-    area_km2 = np.broadcast_to(units.to_crs("EPSG:28992").area.to_numpy() / 1e6, shape)
+    area_km2 = np.broadcast_to(units.to_crs(CRS).area.to_numpy() / 1e6, shape)
     groups = res.groupby("variable").indices  # variable -> row positions
     cube: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for variable, pos in groups.items():
@@ -319,6 +336,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         chars[status == "p"] = LETTERS[idx[status == "p"]]
         entry = {
             "code": code, "label": ind["label"], "theme": ind["theme"], "unit": ind["unit"],
+            "title": str(ind.get("title") or display_title(ind["label"], ind["unit"])),
             "kind": ind["kind"], "decimals": dec, "source": str(ind["source"]),
             "description": str(ind.get("description") or ""),
             "classes": [{"colour": c, "label": lab} for c, lab in

@@ -21,12 +21,12 @@ Two kinds of page:
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from geo.classes import SAFE_PALETTES, SCHEMES, ClassSpec  # noqa: F401  (re-exported)
 from geo.errors import WijkatlasError
+from geo.files import read_toml
 
 #: ``version`` / ``versions`` values resolved against the atlas's versions table.
 NEWEST = "newest"
@@ -62,11 +62,8 @@ def read_spec(path: Path) -> MapSpec:
     WijkatlasError
         When the file is not TOML or a key is missing or invalid.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkatlasError(f"not valid TOML ({exc}).", file=path,
-                             fix="correct the TOML syntax at the line named.") from exc
+    raw = read_toml(path, what="map specification",
+                    fix="correct the TOML syntax at the line named.")
     kind = raw.get("kind", "atlas")
     if kind not in ("atlas", "boundaries"):
         raise WijkatlasError(f"unknown kind {kind!r}.", file=path,

@@ -42,12 +42,12 @@ which records count for which indicator, and how its figures are protected. Exam
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.disclosure import DisclosureRule
 from geo.errors import WijkatlasError
+from geo.files import read_toml
 
 #: How records can be located, and the columns each method needs.
 METHODS: dict[str, tuple[str, ...]] = {
@@ -184,11 +184,8 @@ def load_record_source(path: str | Path, *, catalog=None) -> RecordSource:
     if not path.exists():
         raise WijkatlasError("record source not found.", file=path,
                              fix="pass --source with the path of a record source TOML.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise WijkatlasError(f"not valid TOML ({exc}).", file=path,
-                             fix="correct the TOML syntax at the line named.") from exc
+    raw = read_toml(path, what="record source",
+                    fix="correct the TOML syntax at the line named.")
     name = _text(raw, "name", path, "the source")
     loc = raw.get("location")
     if not isinstance(loc, dict):

@@ -64,11 +64,13 @@ class SurveyResult:
 
 @dataclass(frozen=True)
 class Edition:
-    """One survey edition: its year, respondents (read) and questionnaire."""
+    """One survey edition: its year, respondents (read) and questionnaire; ``located``
+    optionally the respondents' points (:func:`locate`), shared by every version."""
 
     year: int
     respondents: pd.DataFrame
     questionnaire: Questionnaire
+    located: pd.DataFrame | None = None
 
 
 def survey_results(
@@ -87,6 +89,7 @@ def survey_results(
     weighting: str = "rake",
     trim: tuple[float, float] | None = (0.2, 5.0),
     gemeente: tuple[str, str] | None = ("gemeente", "Gemeente"),
+    located: pd.DataFrame | None = None,
 ) -> SurveyResult:
     """Survey figures of one edition on any units.
 
@@ -110,6 +113,9 @@ def survey_results(
     gemeente
         ``(code, name)`` of an extra row for all units together (weighted to the sum of the
         units' populations), or ``None``.
+    located
+        The respondents already located (:func:`locate`, same order), to place one edition
+        in several versions without joining the addresses again.
 
     Notes
     -----
@@ -137,7 +143,8 @@ def survey_results(
     population.require(list(codes))
     names = dict(zip(codes, units[name].astype(str) if name and name in units else codes,
                      strict=True))
-    located = locate(respondents, addresses, year=year)
+    if located is None:
+        located = locate(respondents, addresses, year=year)
     unit = place(located, units, code=code)
     reason = located["reason"].copy()
     reason[(reason == "") & unit.isna().to_numpy()] = "outside"
@@ -192,7 +199,7 @@ def survey_editions(editions: list[Edition], units: gpd.GeoDataFrame,
             raise WijkatlasError(f"no population for the {ed.year} edition.",
                                  unit=str(ed.year), fix="give the population of that year.")
         res = survey_results(ed.respondents, ed.questionnaire, units, populations[ed.year],
-                             year=ed.year, **options)
+                             year=ed.year, located=ed.located, **options)
         parts.append(res.results)
         unplaced.append(res.unplaced)
         weights.append(res.weights.assign(year=ed.year))

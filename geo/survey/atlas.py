@@ -20,7 +20,7 @@ import pandas as pd
 
 from geo.catalog import Catalog, Indicator
 from geo.errors import WijkatlasError
-from geo.survey import Edition, survey_editions
+from geo.survey import Edition, locate, survey_editions
 from geo.survey.questionnaire import load_questionnaire
 from geo.survey.respondents import read_respondents
 from geo.survey.weight import WEIGHTINGS, population_from_counts
@@ -85,12 +85,15 @@ def read_survey_config(path: str | Path, *,
         min_age=int(raw.get("min_age", 18)))
 
 
-def load_editions(config: SurveyConfig) -> list[Edition]:
-    """Read every edition's questionnaire and respondent file (checked)."""
+def load_editions(config: SurveyConfig, *, addresses: gpd.GeoDataFrame | None = None
+                  ) -> list[Edition]:
+    """Read every edition's questionnaire and respondent file (checked), and locate its
+    respondents once (the points serve every version)."""
     out = []
     for year, respondents, questions in config.editions:
         q = load_questionnaire(questions)
-        out.append(Edition(year, read_respondents(respondents, q), q))
+        people = read_respondents(respondents, q)
+        out.append(Edition(year, people, q, locate(people, addresses, year=year)))
     return out
 
 
@@ -138,6 +141,9 @@ def atlas_survey(editions: list[Edition], units: gpd.GeoDataFrame, counts: pd.Da
                                     "")),
         "significance_first": r["significance_first"], "se": r["se"],
     })
+    # GeoPackage column names are case-insensitive: N next to n would clash
+    rows.attrs["weights"] = res.weights.rename(columns={"N": "population"}).assign(
+        version=version)
     return rows, res.unplaced.assign(version=version)
 
 

@@ -67,13 +67,15 @@ def estimate(sample: pd.DataFrame, questionnaire: Questionnaire, population: pd.
     codes = questionnaire.codes
     units = list(units) if units is not None else sorted(sample["unit_code"].unique())
     grid = pd.MultiIndex.from_product([units, codes], names=["unit_code", "variable"])
-    out = pd.DataFrame(index=grid, columns=["value", "se", "n"], dtype=float)
-    out["n"] = 0.0
     data = sample[np.isfinite(sample["weight"].to_numpy(float))]
-    if len(data):
-        n_valid = data.groupby("unit_code")[codes].count().stack()
-        n_valid.index.names = ["unit_code", "variable"]
-        out.loc[out.index.intersection(n_valid.index), "n"] = n_valid
+    counts = data.groupby("unit_code")[codes].count()
+    n_valid = counts.stack()
+    n_valid.index.names = ["unit_code", "variable"]
+    out = pd.DataFrame({"n": n_valid.reindex(grid, fill_value=0).to_numpy(float)}, index=grid)
+    # only cells that get a figure are estimated (at least min_n valid answers, and 2)
+    usable = [c for c in codes if (counts[c] >= max(min_n, 2)).any()] if len(data) else []
+    tables = []
+    if usable:
         unit = data["unit_code"].astype(str).to_numpy()
         size = pd.Series(unit).map(population).to_numpy(float)
         n_all = pd.Series(unit).map(pd.Series(unit).value_counts()).to_numpy(float)
@@ -81,16 +83,18 @@ def estimate(sample: pd.DataFrame, questionnaire: Questionnaire, population: pd.
         frame = pl.DataFrame({"unit_code": unit, "weight": data["weight"].to_numpy(float),
                               "N": size})
         frame = frame.with_columns([pl.Series(c, data[c].to_numpy(float)).fill_nan(None)
-                                    for c in codes])
-        # a question needs two answers in some unit; single-respondent strata need care
-        usable = [c for c in codes if (data.groupby("unit_code")[c].count() >= 2).any()]
-        if usable:
-            keep = data.groupby("unit_code").size() >= 2
-            frame = frame.filter(pl.col("unit_code").is_in(list(keep[keep].index)))
-            for table in _by_chunks(frame, usable, svy, pl):
-                common = out.index.intersection(table.index)
-                out.loc[common, "value"] = table.loc[common, "est"].to_numpy(float)
-                out.loc[common, "se"] = table.loc[common, "se"].to_numpy(float)
+                                    for c in usable])
+        keep = counts.index[(counts[usable] >= max(min_n, 2)).any(axis=1)]
+        frame = frame.filter(pl.col("unit_code").is_in(list(keep)))
+        tables = list(_by_chunks(frame, usable, svy, pl))
+    if tables:
+        est = pd.concat(tables)
+        est = est[~est.index.duplicated()].reindex(grid)
+        out["value"] = est["est"].to_numpy(float)
+        out["se"] = est["se"].to_numpy(float)
+    else:
+        out["value"] = np.nan
+        out["se"] = np.nan
     out = out.reset_index()
     kinds = {q.code: q.kind for q in questionnaire.questions}
     scale = np.where(out["variable"].map(kinds) == "share", 100.0, 1.0)

@@ -86,6 +86,15 @@ def read_indicators(path: str | Path, version: str | None = None) -> list[dict]:
     )
 
 
+def indicator_title(indicator: dict) -> str:
+    """The display title of an indicator row: the atlas's own ``title`` (``label (unit)`` with
+    the unit shown once, made by the engine), or label and unit for an older atlas."""
+    if indicator.get("title"):
+        return str(indicator["title"])
+    unit = f" ({indicator['unit']})" if indicator.get("unit") else ""
+    return f"{indicator['label']}{unit}"
+
+
 def indicators_by_theme(indicators: list[dict]) -> dict[str, list[dict]]:
     """Group indicator rows by their ``theme``, keeping the order they come in."""
     groups: dict[str, list[dict]] = {}

@@ -103,8 +103,7 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
     definition.setGeometryField("geometry")
     definition.setGeometryWkbType(QgsWkbTypes.MultiPolygon)
     definition.setGeometrySrid(28992)
-    unit = f" ({indicator['unit']})" if indicator.get("unit") else ""
-    name = tr("layer_indicator", label=indicator["label"], year=year, unit=unit)
+    name = tr("layer_indicator", label=atlas.indicator_title(indicator), year=year, unit="")
     layer = QgsVectorLayer(definition.toString(), name, "virtual")
     if not layer.isValid():
         raise AtlasError(tr("atlas_layer_invalid", path=path, layer=f"wijkindeling_{version}"))

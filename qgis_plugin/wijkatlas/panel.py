@@ -136,8 +136,7 @@ class WijkatlasPanel(QDockWidget):
         for theme, rows in groups.items():
             node = QTreeWidgetItem([theme])
             for row in rows:
-                unit = f" ({row['unit']})" if row.get("unit") else ""
-                node.addChild(_tree_item(row["label"] + unit, row["code"]))
+                node.addChild(_tree_item(atlas.indicator_title(row), row["code"]))
             self.indicator_tree.addTopLevelItem(node)
         self.indicator_tree.expandAll()
         for year in reversed(years):  # newest first: the ticked default is visible

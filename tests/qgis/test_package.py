@@ -46,7 +46,7 @@ def test_zip_contains_every_plugin_file(tmp_path):
     names = set(zipfile.ZipFile(zip_path).namelist())
     source = PLUGIN_ROOT / "wijkatlas"
     expected = {f"wijkatlas/{p.relative_to(source).as_posix()}" for p in source.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts}
+                if p.is_file() and "__pycache__" not in p.parts} | {"wijkatlas/LICENSE"}
     assert names == expected
     for required in ("metadata.txt", "icon.png", "__init__.py", "plugin.py", "panel.py",
                      "loader.py", "styling.py", "data/strings.json", "data/styles.json",

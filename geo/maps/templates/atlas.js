@@ -217,7 +217,7 @@
     function popup(layer) {
       var j = layer.unitIndex, I = ind();
       return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
-        esc(I.label) + " (" + esc(I.unit) + "), " + years[0] + "–" + years[years.length - 1] +
+        esc(I.title) + ", " + years[0] + "–" + years[years.length - 1] +
         "</div>" + chart(I, j) +
         "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
@@ -289,7 +289,7 @@
         counts[key] = (counts[key] || 0) + 1;
         if (k.status === "p") { counts.p = (counts.p || 0) + 1; }
       }
-      var html = "<div class=\"wa-legend-title\">" + esc(I.label) + " (" + esc(I.unit) + "), " +
+      var html = "<div class=\"wa-legend-title\">" + esc(I.title) + ", " +
         "<span class=\"wa-legend-year\">" + years[state.year] + "</span></div><table>";
       I.classes.forEach(function (cl, k) {
         html += "<tr data-colour=\"" + esc(cl.colour) + "\" data-count=\"" + (counts["c" + k] || 0) +
