@@ -5,9 +5,13 @@ SYSPY   := /usr/bin/python3
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests need: GDAL tools (ogrinfo), QGIS bindings for the plugin tests,
 # Chromium for the browser tests, pytest for Debian's Python (QGIS runs there).
-DEBS    := gdal-bin python3-qgis qgis-providers python3-pytest chromium
+DEBS    := gdal-bin python3-qgis qgis-providers python3-pytest chromium poppler-utils
+# Debian packages `make atlas` needs: Pango and fonts for WeasyPrint (the book as PDF).
+ATLAS_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+# axe-core for the accessibility tests, from the npm registry (tests/browser/package.json).
+AXE     := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: atlas test plugin venv system-deps lint bench clean
+.PHONY: atlas test plugin venv system-deps atlas-deps lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,13 +29,27 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
 	fi
 
-atlas: venv
+atlas-deps:
+	@need=""; for p in $(ATLAS_DEBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  echo "installing Debian packages:$$need"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
+	fi
+
+atlas: venv atlas-deps
 	$(VENV)/bin/wijkatlas build --out build
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	cd tests/browser && npm ci --no-audit --no-fund
+	touch $@
 
 lint: venv
 	$(VENV)/bin/ruff check geo tests bench qgis_plugin scripts
 
-test: venv system-deps lint
+test: venv system-deps atlas-deps $(AXE) lint
 	$(VENV)/bin/pytest -q --ignore=tests/qgis
 	QT_QPA_PLATFORM=offscreen $(SYSPY) -m pytest -q -p no:cacheprovider tests/qgis
 

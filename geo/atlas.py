@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geo.atomic import replace_dir, write_csv, write_excel, write_gpkg_layers
+from geo.atomic import replace_dir, write_csv, write_gpkg_layers
 from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.classes import class_settings, map_classes_table
 from geo.errors import WijkatlasError
@@ -32,7 +32,7 @@ CONFIG = Path("layers") / "atlas.toml"
 PUBLISHED = "published"
 #: What a build writes into its output folder. The build replaces these as one transaction;
 #: anything else found in the folder (e.g. ``plugin/`` of ``make plugin``) is kept.
-BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps"}
+BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps", "profiles", "book"}
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def load_year_inputs(config: AtlasConfig, catalog: Catalog) -> list[YearInput]:
 
 
 def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False,
-                maps: bool = False) -> Path:
+                maps: bool = False, publications: bool = False) -> Path:
     """Build ``out_dir/atlas.gpkg`` (and CSV/Excel exports, and the web maps) from an atlas
     repository, as one transaction.
 
@@ -177,6 +177,9 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         Show a progress bar.
     maps
         Also render the web maps (``out_dir/maps``) from the map specs in ``root/maps``.
+    publications
+        Also write the wijkprofiel pages (``out_dir/profiles``) and the book
+        (``out_dir/book``) from the new atlas (:mod:`geo.publish`).
     """
     config = read_config(root)
     if not config.versions:
@@ -282,10 +285,17 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
 
             write_csv(pd.concat(unplaced, ignore_index=True),
                       tmp / "exports" / "enquete_niet_geplaatst.csv")
+        from geo.publish.exports import write_trend_exports
+
+        write_trend_exports(tmp / "atlas.gpkg", tmp / "exports")
         if maps:
             from geo.maps import build_maps
 
             build_maps(tmp / "atlas.gpkg", config.root / "maps", tmp / "maps")
+        if publications:
+            from geo.publish.run import publish
+
+            publish(tmp / "atlas.gpkg", tmp)
     return out_dir / "atlas.gpkg"
 
 
@@ -331,12 +341,9 @@ def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") ->
 
 def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalog: Catalog,
                   out_dir: Path) -> list[Path]:
-    """CSV of the long results, and per version the trend table as CSV and Excel (one sheet
-    per theme)."""
+    """CSV of the long results and per version the plain trend table; the planner's Excel and
+    Dutch CSV are made from the atlas by :func:`geo.publish.exports.write_trend_exports`."""
     written = [write_csv(results, out_dir / "results.csv")]
-    themes = {c: catalog[c].theme for c in catalog.indicators}
     for vid, trend in trends.items():
         written.append(write_csv(trend, out_dir / f"trend_{vid}.csv"))
-        sheets = dict(tuple(trend.groupby(trend["variable"].map(themes), sort=False)))
-        written.append(write_excel(out_dir / f"trend_{vid}.xlsx", sheets))
     return written

@@ -458,17 +458,56 @@ def versions_publish(version_id: str) -> None:
 def build(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("build"),
     maps: Annotated[bool, typer.Option(help="Also render the web maps.")] = True,
+    publications: Annotated[bool, typer.Option(
+        "--publications/--no-publications",
+        help="Also write the wijkprofiel pages and the book.")] = True,
 ) -> None:
     """Build the atlas GeoPackage, CSV/Excel exports and the web maps from this repository."""
     from geo.atlas import build_atlas
     from geo.paths import output_dir
 
     output_dir(out, root=_root())
-    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps)
+    path = build_atlas(_root(), out, progress=sys.stderr.isatty(), maps=maps,
+                       publications=publications)
     typer.echo(f"atlas written: {path}")
     if maps:
         for page in sorted((out / "maps").glob("*.html")):
             typer.echo(f"map written: {page}")
+    if publications:
+        typer.echo(f"profiles written: {out / 'profiles'}; book written: {out / 'book'}")
+
+
+def _publish(atlas: Path, out: Path, *, book: bool, version: str | None = None,
+             edition: int | None = None) -> None:
+    from geo.publish.run import publish as publish_all
+
+    with _bar(sys.stderr.isatty()) as bar:
+        task = bar.add_task("printing the book", total=None)
+        pages, pdfs = publish_all(atlas, out, versions=[version] if version else None,
+                                  edition=edition, book=book,
+                                  progress=lambda done, total: bar.update(
+                                      task, completed=done, total=total))
+    typer.echo(f"profiles written: {len(pages)} pages in {out / 'profiles'}")
+    if book:
+        typer.echo(f"book written: {len(pdfs)} PDFs in {out / 'book'}")
+
+
+@app.command()
+@guarded
+def publish(
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+    out: Annotated[Path, typer.Option(help="Build folder (profiles/ and book/ go in it).")]
+    = Path("build"),
+    version: Annotated[str | None, typer.Option(help="Only this version.")] = None,
+    edition: Annotated[int | None, typer.Option(help="Last year shown (default: latest).")]
+    = None,
+    book: Annotated[bool, typer.Option(help="Also print the book (PDF).")] = True,
+) -> None:
+    """Write the wijkprofiel pages and the book (PDF) from an atlas GeoPackage."""
+    if not atlas.exists():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    _publish(atlas, out, book=book, version=version, edition=edition)
 
 
 def _render_maps(atlas: Path, out: Path) -> None:

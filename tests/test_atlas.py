@@ -96,8 +96,12 @@ def test_exports_csv_and_excel(atlas_dir):
     results = pd.read_csv(exports / "results.csv")
     assert set(results["version"].astype(str)) == {"2016", "2020"}
     sheets = pd.read_excel(exports / "trend_2020.xlsx", sheet_name=None)
-    assert "bevolkingssamenstelling" in sheets
-    assert len(pd.concat(sheets.values())) == len(pd.read_csv(exports / "trend_2020.csv"))
+    assert "Bevolkingssamenstelling" in sheets
+    rows = sum(len(sheet) for name, sheet in sheets.items() if name != "Toelichting")
+    assert rows == len(pd.read_csv(exports / "trend_2020.csv"))
+    dutch = pd.read_csv(exports / "trend_2020_nl.csv", sep=";", decimal=",",
+                        encoding="utf-8-sig")
+    assert len(dutch) == rows
 
 
 def test_a_failing_build_keeps_the_published_atlas(tmp_path, atlas_dir):

@@ -21,6 +21,7 @@ from geo.errors import WijkatlasError, shorten
 from geo.kinds import KINDS
 from geo.maps.classes import assign_classes
 from geo.maps.specs import MapSpec
+from geo.publish.model import safe_file_stem
 from geo.units import CRS, STATUSES, VALUE_STATUSES, WEB_CRS
 
 #: One character per status in the page's class strings (digits and a-j are classes).
@@ -375,7 +376,9 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         "credit": CREDIT + (f"; {SYNTHETIC_NOTE}" if is_synthetic(atlas, inds) else ""),
         "canvas": bool(len(units) > CANVAS_ABOVE),
         "units": {"code": units["code"].astype(str).tolist(),
-                  "name": units["name"].astype(str).tolist()},
+                  "name": units["name"].astype(str).tolist(),
+                  "profile": [f"../profiles/{safe_file_stem(spec.version)}/"
+                              f"{safe_file_stem(c)}.html" for c in units["code"].astype(str)]},
         "geom": encode_geometry(units.geometry.values),
         "themes": [t for t in THEMES if t in set(inds["theme"])],
         "indicators": out_inds,

@@ -27,6 +27,7 @@ from geo.atomic import write_text
 from geo.errors import WijkatlasError
 from geo.maps.assets import head_html
 from geo.maps.data import atlas_payload, atlas_versions, boundaries_payload
+from geo.maps.html import finish_page
 from geo.maps.slots import Slots
 from geo.maps.specs import MapSpec, expand_specs, read_specs
 
@@ -76,7 +77,8 @@ def _base_map(title: str, prefer_canvas: bool, script: str,
     ``title`` and the inlined assets go in through ``slots``: branca compiles an
     ``Element``'s text as a Jinja2 template.
     """
-    m = folium.Map(location=[51.7, 5.2], zoom_start=12, tiles=None, control_scale=True,
+    # The scale is added by common.js: metric only (folium's adds miles and feet).
+    m = folium.Map(location=[51.7, 5.2], zoom_start=12, tiles=None, control_scale=False,
                    prefer_canvas=prefer_canvas)
     m._id = "wijkatlas"
     m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
@@ -119,7 +121,7 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     others = [p for p in pages if p["file"] not in own]
     m.add_child(_PageScript(function, payload, none, online, others, slots))
     text = slots.fill(m.get_root().render())
-    return text.replace("<html>", '<html lang="nl">', 1)
+    return finish_page(text, label=html.escape(f"Kaart: {spec.title}"))
 
 
 def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:

@@ -24,6 +24,12 @@
   var SIG = { u: "significant gestegen", d: "significant gedaald",
     g: "geen significante verandering" };
 
+  /** A class label; "77 - 77" (a class of one value) reads "77". */
+  function classLabel(label) {
+    var m = /^(.+?) - (.+)$/.exec(String(label));
+    return m && m[1] === m[2] ? m[1] : String(label);
+  }
+
   function kindOf(ch) {
     if (ch >= "0" && ch <= "9") { return { status: "o", cls: ch.charCodeAt(0) - 48 }; }
     if (ch >= "a" && ch <= "j") { return { status: "p", cls: ch.charCodeAt(0) - 97 }; }
@@ -74,6 +80,24 @@
 
     function ind() { return D.indicators[state.ind]; }
 
+    /** Year indexes in which some unit has a figure of indicator I (not all "m"). */
+    function dataYears(I) {
+      if (!I.dataYears) {
+        I.dataYears = [];
+        I.cls.forEach(function (row, y) { if (/[^m]/.test(row)) { I.dataYears.push(y); } });
+      }
+      return I.dataYears;
+    }
+
+    /** The year to show for I: the current one when it has data, else the nearest earlier
+     * year with data, else the first later one. */
+    function yearWithData(I, y) {
+      var ys = dataYears(I);
+      if (!ys.length || ys.indexOf(y) >= 0) { return y; }
+      var before = ys.filter(function (k) { return k < y; });
+      return before.length ? before[before.length - 1] : ys[0];
+    }
+
     function styleOf(j) {
       var I = ind(), k = kindOf(I.cls[state.year].charAt(j));
       if (k.status === "s") { return SUPPRESSED; }
@@ -95,7 +119,10 @@
       if (k.status === "w") { return "afgeschermd"; }
       if (k.status === "k") { return esc(smallLabel(I)); }
       var v = fmt(I.v[y][j], I.decimals) + " " + esc(I.unit);
-      return k.status === "p" ? "ten minste " + v + " (gedeeltelijk geheim)" : v;
+      if (k.status !== "p") { return v; }
+      // The observed part of a count is a lower bound; of a share or mean it is not.
+      return I.kind === "count" ? "ten minste " + v + " (gedeeltelijk geheim)" :
+        v + " (gedeeltelijk geheim: zonder de geheime buurten berekend)";
     }
 
     /** Survey: "n = 185, marge ± 7,2 procentpunt" (and "indicatief" under 100). */
@@ -140,7 +167,7 @@
         var lo = I.lo ? I.lo[y][j] : null, hi = I.hi ? I.hi[y][j] : null;
         if (lo !== null && hi !== null) {
           line += ", marge " + fmt(lo, I.decimals) + " – " + fmt(hi, I.decimals);
-        } else if (lo !== null) {
+        } else if (lo !== null && I.kind === "count") {
           line += ", ten minste " + fmt(lo, I.decimals);
         }
         rows.push(line + "</span>");
@@ -151,13 +178,40 @@
       return rows.join("<br>");
     }
 
+    /** A series as an index (first value = 100), for counts. */
+    function asIndex(vals) {
+      var base = null;
+      vals.forEach(function (v) { if (base === null && v !== null && v !== 0) { base = v; } });
+      return vals.map(function (v) { return v === null || base === null ? null : v / base * 100; });
+    }
+
+    /** First and last year with a value, the change and the index, in words. */
+    function changeText(I, own) {
+      var first = -1, last = -1;
+      own.forEach(function (v, y) { if (v !== null) { if (first < 0) { first = y; } last = y; } });
+      if (first < 0 || last === first) { return ""; }
+      var d = own[last] - own[first], unit = I.unit === "%" ? "procentpunt" : I.unit;
+      var text = "Verandering " + years[first] + "–" + years[last] + ": " +
+        (d > 0 ? "+" : d < 0 ? "−" : "±") + fmt(Math.abs(d), I.decimals) + " " + esc(unit);
+      if (own[first] !== 0 && I.unit !== "%") {
+        text += " (index " + fmt(own[last] / own[first] * 100, 0) + ")";
+      }
+      return "<div class=\"wa-change\">" + text + "</div>";
+    }
+
     function chart(I, j) {
       var W = 260, H = 120, L0 = 44, R0 = 8, T0 = 8, B0 = 22;
-      var own = I.v.map(function (row) { return row[j]; });
-      var avg = I.avg, all = own.concat(avg).filter(function (v) { return v !== null; });
+      var raw = I.v.map(function (row) { return row[j]; });
+      var counted = I.kind === "count";
+      var own = counted ? asIndex(raw) : raw;
+      var avg = counted ? asIndex(I.avg) : I.avg;
+      // The scale follows the wijk's own values (padded); the gemeente line is clipped to it.
+      var all = own.filter(function (v) { return v !== null; });
       if (!all.length) { return "<p>Geen gegevens voor deze wijk.</p>"; }
       var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
-      if (hi === lo) { hi = lo + 1; }
+      var pad = (hi - lo) * 0.15 || Math.max(Math.abs(hi) * 0.05, 1);
+      lo -= pad; hi += pad;
+      var clipId = "wa-clip-" + j;
       function X(y) { return L0 + (years.length === 1 ? 0.5 : y / (years.length - 1)) * (W - L0 - R0); }
       function Y(v) { return T0 + (1 - (v - lo) / (hi - lo)) * (H - T0 - B0); }
       function line(vals, cls) {
@@ -183,20 +237,29 @@
         return "<path class=\"" + cls + "\" d=\"" + d + "\"/>" +
           (dashed ? "<path class=\"" + cls + " wa-nonsig\" d=\"" + dashed + "\"/>" : "") + dots;
       }
+      var dec = counted ? 0 : I.decimals;
+      var shown = raw.filter(function (v) { return v !== null; });
+      var alt = esc(I.label) + ", " + esc(D.units.name[j]) + ": van " + fmt(shown[0], I.decimals) +
+        " naar " + fmt(shown[shown.length - 1], I.decimals) + " " + esc(I.unit) +
+        (counted ? " (getekend als index, eerste jaar = 100)" : "");
       return "<svg class=\"wa-chart\" width=\"" + W + "\" height=\"" + H + "\" viewBox=\"0 0 " +
-        W + " " + H + "\" role=\"img\" aria-label=\"trend\">" +
+        W + " " + H + "\" role=\"img\" aria-label=\"" + alt + "\">" +
+        "<defs><clipPath id=\"" + clipId + "\"><rect x=\"" + L0 + "\" y=\"" + T0 +
+        "\" width=\"" + (W - L0 - R0) + "\" height=\"" + (H - T0 - B0) + "\"/></clipPath></defs>" +
         "<line class=\"wa-axis\" x1=\"" + L0 + "\" y1=\"" + (H - B0) + "\" x2=\"" + (W - R0) +
         "\" y2=\"" + (H - B0) + "\"/>" +
-        "<text x=\"" + (L0 - 4) + "\" y=\"" + (T0 + 8) + "\" text-anchor=\"end\">" +
-        fmt(hi, I.decimals) + "</text>" +
-        "<text x=\"" + (L0 - 4) + "\" y=\"" + (H - B0) + "\" text-anchor=\"end\">" +
-        fmt(lo, I.decimals) + "</text>" +
+        "<text x=\"" + (L0 - 4) + "\" y=\"" + (Y(hi - pad) + 3).toFixed(1) + "\" text-anchor=\"end\">" +
+        fmt(hi - pad, dec) + "</text>" +
+        "<text x=\"" + (L0 - 4) + "\" y=\"" + (Y(lo + pad) + 3).toFixed(1) + "\" text-anchor=\"end\">" +
+        fmt(lo + pad, dec) + "</text>" +
         "<text x=\"" + L0 + "\" y=\"" + (H - 6) + "\">" + years[0] + "</text>" +
         "<text x=\"" + (W - R0) + "\" y=\"" + (H - 6) + "\" text-anchor=\"end\">" +
         years[years.length - 1] + "</text>" +
         "<line class=\"wa-now\" x1=\"" + X(state.year).toFixed(1) + "\" y1=\"" + T0 +
         "\" x2=\"" + X(state.year).toFixed(1) + "\" y2=\"" + (H - B0) + "\"/>" +
-        line(avg, "wa-avg") + line(own, "wa-own") + "</svg>";
+        "<g clip-path=\"url(#" + clipId + ")\">" + line(avg, "wa-avg") + "</g>" +
+        line(own, "wa-own") + "</svg>" + (counted ? "<div class=\"wa-legend-note\">index, " +
+        "eerste jaar = 100</div>" : "") + changeText(I, raw);
     }
 
     /** Survey editions of one wijk: value, n, margin and whether the change is significant. */
@@ -222,17 +285,43 @@
         "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
         (I.survey ? surveyTable(I, j) :
-          "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>") + "</div>";
+          "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>") +
+        (D.units.profile ? "<p class=\"wa-profile\"><a href=\"" + esc(encodeURI(D.units.profile[j])) +
+          "\">Wijkprofiel " + esc(D.units.name[j]) + "</a></p>" : "") + "</div>";
+    }
+
+    /** Pan the map so that no panel (title, indicator panel, legend, attribution) covers the
+     * popup: down below the panels above it, or up above the panels below it. */
+    function keepClear(pop) {
+      var el = pop.getElement();
+      if (!el) { return; }
+      var p = el.getBoundingClientRect(), down = 0, up = 0;
+      var panels = map.getContainer().querySelectorAll(".wa-panel, .leaflet-control-attribution");
+      for (var i = 0; i < panels.length; i++) {
+        var r = panels[i].getBoundingClientRect();
+        if (!r.width || !r.height || r.right <= p.left || r.left >= p.right ||
+            r.bottom <= p.top || r.top >= p.bottom) { continue; }
+        if (r.top < p.top) { down = Math.max(down, r.bottom + 6 - p.top); }
+        else { up = Math.max(up, p.bottom + 6 - r.top); }
+      }
+      if (down || up) { map.panBy([0, up - down], { animate: false }); }
     }
 
     group.bindTooltip(tooltip, { sticky: true, className: "wa-tooltip" });
-    group.bindPopup(popup, { maxWidth: 300 });
+    group.bindPopup(popup, { maxWidth: 280, autoPanPaddingTopLeft: L.point(10, 120),
+      autoPanPaddingBottomRight: L.point(10, 40) });
+    map.on("popupopen", function (e) {
+      L.DomUtil.addClass(map.getContainer(), "wa-popup-open");
+      group.closeTooltip();
+      keepClear(e.popup);
+    });
+    map.on("popupclose", function () { L.DomUtil.removeClass(map.getContainer(), "wa-popup-open"); });
     group.on("mouseover", function (e) { e.layer.setStyle({ weight: 3 }); });
     group.on("mouseout", function (e) { e.layer.setStyle({ weight: 1 }); });
 
     // Controls: indicator choice by theme, time slider, legend.
     var panel = L.control({ position: "topleft" });
-    var select, slider, yearLabel, legendDiv, playButton, timer = null;
+    var select, slider, yearLabel, yearsNote, legendDiv, playButton, timer = null;
     panel.onAdd = function () {
       var div = L.DomUtil.create("div", "wa-panel wa-controls");
       var html = "<label for=\"wa-indicator\">Indicator</label><select id=\"wa-indicator\">";
@@ -250,13 +339,15 @@
         " aria-label=\"Afspelen\">&#9654;</button>" +
         "<input id=\"wa-year\" type=\"range\" min=\"0\" max=\"" + (years.length - 1) +
         "\" step=\"1\"></div><div class=\"wa-ticks\"><span>" + years[0] + "</span><span>" +
-        years[years.length - 1] + "</span></div>";
+        years[years.length - 1] + "</span></div><div id=\"wa-years-note\" class=\"wa-legend-note\"" +
+        " aria-live=\"polite\"></div>";
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       select = div.querySelector("#wa-indicator");
       slider = div.querySelector("#wa-year");
       yearLabel = div.querySelector("#wa-year-label");
+      yearsNote = div.querySelector("#wa-years-note");
       select.value = String(state.ind);
       slider.value = String(state.year);
       select.addEventListener("change", function () { api.setIndicator(+select.value); });
@@ -294,7 +385,7 @@
       I.classes.forEach(function (cl, k) {
         html += "<tr data-colour=\"" + esc(cl.colour) + "\" data-count=\"" + (counts["c" + k] || 0) +
           "\"><td><i class=\"wa-swatch\" style=\"background:" + esc(cl.colour) + "\"></i></td><td>" +
-          esc(cl.label) + "</td><td class=\"wa-count\">" + (counts["c" + k] || 0) + "</td></tr>";
+          esc(classLabel(cl.label)) + "</td><td class=\"wa-count\">" + (counts["c" + k] || 0) + "</td></tr>";
       });
       [["p", "wa-swatch wa-partial", "gedeeltelijk geheim (gestreepte rand)"],
        ["s", "wa-swatch wa-suppressed", "geheim"],
@@ -315,6 +406,11 @@
     function redraw() {
       for (var j = 0; j < n; j++) { layers[j].setStyle(styleOf(j)); }
       yearLabel.textContent = String(years[state.year]);
+      var ys = dataYears(ind());
+      yearsNote.textContent = ys.length === years.length ? "" : ys.length ?
+        "Gegevens voor " + ys.map(function (k) { return years[k]; }).join(", ") +
+        (ys.indexOf(state.year) < 0 ? "; niet voor " + years[state.year] : "") :
+        "Geen gegevens in deze jaren";
       slider.value = String(state.year);
       select.value = String(state.ind);
       drawLegend();
@@ -325,15 +421,20 @@
     }
 
     api.setYear = function (y) { state.year = Math.max(0, Math.min(years.length - 1, y)); redraw(); };
-    api.setIndicator = function (k) { state.ind = k; redraw(); };
+    api.setIndicator = function (k) {
+      state.ind = k;
+      state.year = yearWithData(ind(), state.year);
+      redraw();
+    };
     // Play the years one by one (from the first when at the end), then stop.
     api.play = function () {
       if (state.year >= years.length - 1) { api.setYear(0); }
       playButton.innerHTML = "&#10074;&#10074;";
       playButton.title = "Pauzeren";
       timer = setInterval(function () {
-        if (state.year >= years.length - 1) { api.stop(); return; }
-        api.setYear(state.year + 1);
+        var next = dataYears(ind()).filter(function (k) { return k > state.year; });
+        if (!next.length) { api.stop(); return; }
+        api.setYear(next[0]);
       }, 1200);
     };
     api.stop = function () {
@@ -345,6 +446,7 @@
     api.tooltipOf = function (code) { return tooltip(layers[D.units.code.indexOf(code)]); };
 
     redraw();
+    C.localise(map);
     C.chooseBasemap(map, basemaps.none, basemaps.online);
     C.markReady(api);
     return api;

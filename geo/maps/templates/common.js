@@ -103,8 +103,34 @@
     return ctl;
   }
 
+  /** Leaflet's own controls in Dutch, and a metric scale only. */
+  function localise(map) {
+    function label(el, text) {
+      if (el) { el.title = text; el.setAttribute("aria-label", text); }
+    }
+    if (map.zoomControl) {
+      label(map.zoomControl._zoomInButton, "Inzoomen");
+      label(map.zoomControl._zoomOutButton, "Uitzoomen");
+    }
+    map.attributionControl.setPrefix("<a href=\"https://leafletjs.com\" hreflang=\"en\" " +
+      "title=\"JavaScript-bibliotheek voor interactieve kaarten\">Leaflet</a>");
+    L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
+    function dutchToggles() {
+      var toggles = map.getContainer().querySelectorAll(".leaflet-control-layers-toggle");
+      for (var i = 0; i < toggles.length; i++) { label(toggles[i], "Kaartlagen kiezen"); }
+    }
+    dutchToggles();
+    map.on("layeradd", dutchToggles);
+    map.on("popupopen", function (e) {
+      label(e.popup._closeButton, "Sluiten");
+      if (e.popup._closeButton) { e.popup._closeButton.setAttribute("aria-label", "Pop-up sluiten"); }
+    });
+    map.getContainer().setAttribute("aria-label", "Kaart; gebruik de pijltjestoetsen om te " +
+      "schuiven en + en - om te zoomen");
+  }
+
   window.wijkatlasCommon = {
     fmt: fmt, esc: esc, decode: decode, data: data, chooseBasemap: chooseBasemap,
-    markReady: markReady, titleControl: titleControl
+    markReady: markReady, titleControl: titleControl, localise: localise
   };
 })();
