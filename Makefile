@@ -60,6 +60,7 @@ bench: venv
 	$(PY) -m bench                      # crosswalks vs tobler + country-sized run (~10 min)
 	$(PY) -m bench.maps_bench --compare # web map size and first render
 	$(PY) -m bench.accuracy             # interpolation accuracy table
+	$(PY) -m bench.records_bench        # register records: 10M points, 1M addresses vs sjoin
 	$(PY) -m bench.whole_process        # hard year-over-year pair: command line vs tobler script
 	$(PY) -m bench.sliver_rules --synthetic  # sliver rules on real and synthetic pairs
 

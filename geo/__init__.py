@@ -6,11 +6,19 @@ The public API; the command line (``wijkatlas``, :mod:`geo.cli`) is a thin layer
 from geo.atlas import build_atlas
 from geo.catalog import Catalog, Indicator, load_catalog
 from geo.crosswalk import build_crosswalk, raster_points
+from geo.disclosure import DisclosureRule, protect
 from geo.errors import WijkatlasError
 from geo.fetch import fetch_cbs, init_atlas
 from geo.kerncijfers import check_codes, read_statline, read_values
 from geo.lineage import changed_areas, diff_units
 from geo.reaggregate import CrosswalkMatrix, reaggregate
+from geo.records import (
+    count_records,
+    load_record_source,
+    locate_records,
+    read_records,
+    records_results,
+)
 from geo.register import (
     draft_version,
     import_units,
@@ -35,7 +43,9 @@ from geo.validate import repair_geometries, validate_units
 __version__ = "0.1.0"
 
 __all__ = [
-    "Catalog", "CrosswalkMatrix", "Indicator", "WijkatlasError", "build_atlas",
+    "Catalog", "CrosswalkMatrix", "DisclosureRule", "Indicator", "WijkatlasError",
+    "build_atlas", "count_records", "load_record_source", "locate_records", "protect",
+    "read_records", "records_results",
     "build_crosswalk", "changed_areas", "check_codes", "diff_units", "draft_version",
     "fetch_cbs", "harmonise", "import_units", "init_atlas", "list_versions",
     "load_cbs_buurten", "load_catalog", "load_questionnaire", "load_version",

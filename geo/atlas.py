@@ -20,6 +20,16 @@ from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
 from geo.classes import class_settings, map_classes_table
 from geo.errors import WijkatlasError
 from geo.files import read_toml, require_keys
+from geo.levels import (
+    fill_parts,
+    level_classes_table,
+    level_layers,
+    level_lookup_table,
+    level_partitions,
+    load_levels,
+    survey_levels,
+    with_levels,
+)
 from geo.lineage import changed_areas, diff_units, lineage_text
 from geo.progress import ProgressBar
 from geo.register import load_version
@@ -32,7 +42,8 @@ CONFIG = Path("layers") / "atlas.toml"
 PUBLISHED = "published"
 #: What a build writes into its output folder. The build replaces these as one transaction;
 #: anything else found in the folder (e.g. ``plugin/`` of ``make plugin``) is kept.
-BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps", "profiles", "book"}
+BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps", "profiles", "book", "incijfers",
+                 "opendata"}
 
 
 @dataclass(frozen=True)
@@ -197,6 +208,7 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         catalog = survey["catalog"]
     layers: dict[str, pd.DataFrame] = {}
     version_rows, all_results, all_crosswalks, trends = [], [], [], {}
+    level_rows, all_levels = [], {}
     survey_rows, unplaced, survey_units = {}, [], []
     targets = {}
     with ProgressBar(enabled=progress) as bar:
@@ -223,13 +235,23 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
                 "n_units": len(units)})
             results, crosswalks = harmonise(inputs, units, catalog, version=vid,
                                             progress=bar.step)
+            levels = load_levels(config.root, vid, units["code"])
+            all_levels[vid] = levels
+            results = with_levels(results, inputs, crosswalks, units, levels, catalog,
+                                  version=vid)
+            level_units = level_layers(units, levels)
+            layers.update(level_units)
+            level_rows.append(level_lookup_table(units, levels))
             all_results.append(results)
             all_crosswalks.append(crosswalks)
             if survey is not None:  # respondents placed in this version's units (geo.survey)
-                rows, missed = survey["run"](units, results, version=vid)
-                survey_rows[vid] = rows
+                rows, missed = survey["run"](units, results[results["level"] == "wijk"],
+                                             version=vid)
                 unplaced.append(missed)
                 survey_units.append(rows.attrs.pop("weights"))
+                survey_rows[vid] = pd.concat([rows, *survey_levels(
+                    survey["run"], levels, level_units, results, version=vid)],
+                    ignore_index=True)
     for item in inputs:
         b = item.buurten
         layers[f"cbs_buurten_{item.year}"] = gpd.GeoDataFrame(
@@ -247,12 +269,14 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
 
         reg = atlas_records(config.records, targets, catalog=catalog,
                             addresses=_addresses(config), populations=results,
-                            gemeente=(config.gemeente, config.gemeente_name))
+                            gemeente=(config.gemeente, config.gemeente_name),
+                            **level_partitions(all_levels))
         catalog = Catalog(indicators={**catalog.indicators,
                                       **{i.code: i for i in reg.indicators}},
                           path=catalog.path)
         results = pd.concat([results, as_result_table(reg.results, source="records")],
                             ignore_index=True)
+        results = fill_parts(results, catalog)
         thresholds, small = reg.thresholds, reg.small_labels
         layers["records_report"] = reg.report
     for vid in config.versions:
@@ -269,17 +293,25 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     if survey_units:  # per version, edition and unit: n, N, weighting, design effect, n_eff
         layers["survey_weights"] = pd.concat(survey_units, ignore_index=True)
     layers["crosswalks"] = pd.concat(all_crosswalks, ignore_index=True)
+    layers["levels"] = pd.concat(level_rows, ignore_index=True)
     for vid, trend in trends.items():
         layers[f"trend_{vid}"] = trend
     layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
                                      "synthetic": int(config.synthetic)}])
+    settings = class_settings(config.root / CONFIG)
     layers["map_classes"] = map_classes_table(results[results["level"] == "wijk"], indicators,
-                                              class_settings(config.root / CONFIG))
+                                              settings)
+    level_classes = level_classes_table(results, indicators, settings)
+    if len(level_classes):
+        layers["level_classes"] = level_classes
     out_dir = Path(out_dir)
     with replace_dir(out_dir, keep=lambda name: name not in BUILD_OUTPUTS,
                      what=f"the build folder {out_dir}") as tmp:
         write_gpkg_layers(tmp / "atlas.gpkg", layers)
         export_tables(results, trends, catalog, tmp / "exports")
+        from geo.publish.opendata import publish_levels
+
+        publish_levels(tmp / "atlas.gpkg", tmp)  # incijfers per version, open data per level
         if unplaced:  # survey respondents that could not be placed, per edition and version
             from geo.atomic import write_csv
 

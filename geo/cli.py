@@ -18,6 +18,9 @@ app = typer.Typer(help="wijkatlas: versioned wijkindelingen, reaggregated CBS da
 versions_app = typer.Typer(help="The boundary register: versions of the wijkindeling.",
                            no_args_is_help=True)
 app.add_typer(versions_app, name="versions")
+export_app = typer.Typer(help="Exports of the atlas for other platforms (incijfers / Swing).",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
 fetch_app = typer.Typer(help="Download CBS data into this atlas (PDOK geometry, StatLine "
                              "Kerncijfers).", no_args_is_help=True)
 app.add_typer(fetch_app, name="fetch")
@@ -696,6 +699,41 @@ def survey(
                f"{len(res.unplaced)} not placed ({reasons or 'none'}): {unplaced}")
 
 
+# --- export: incijfers (Swing) ------------------------------------------------------------------
+
+@export_app.command("incijfers")
+@guarded
+def export_incijfers(
+    version: Annotated[str, typer.Option(help="Boundary version, e.g. 2020.")],
+    out: Annotated[Path, typer.Option(help="Folder for data.csv and metadata.csv.")],
+    atlas: Annotated[Path, typer.Option(help="Atlas GeoPackage.")] = Path("build/atlas.gpkg"),
+) -> None:
+    """Write the incijfers (Swing bulk upload) data and metadata files of one version."""
+    from geo.publish.incijfers import write_incijfers
+
+    if not atlas.is_file():
+        raise WijkatlasError("atlas GeoPackage not found.", file=atlas,
+                             fix="run `wijkatlas build` (or make atlas) first.")
+    data, meta = write_incijfers(atlas, version, out)
+    typer.echo(f"incijfers export of version {version} written: {data}, {meta}")
+
+
+@export_app.command("check")
+@guarded
+def export_check(
+    folder: Annotated[Path, typer.Argument(help="Folder with data.csv and metadata.csv.")],
+) -> None:
+    """Check an incijfers export against Swing's rules. Exit 0 valid, 1 problems, 2 unreadable."""
+    from geo.publish.incijfers import check_export
+
+    problems = check_export(folder)
+    for line in problems:
+        typer.echo(f"error: {line}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: the export follows the incijfers rules.")
+
+
 # --- partner registers (records) ------------------------------------------------------------
 
 @app.command()
@@ -703,9 +741,11 @@ def survey(
 def records(
     source: Annotated[Path, typer.Option(help="Record source (TOML): location, date, "
                                               "indicators, disclosure.")],
-    target: Annotated[list[Path], typer.Option(help="Units to count in (polygon layer); "
-                                                    "repeat for several versions, which are "
-                                                    "then protected together.")],
+    target: Annotated[list[Path], typer.Option(help="Units to count in: a polygon layer, or "
+                                                    "the id of a version in the register "
+                                                    "(published or draft); repeat for several "
+                                                    "versions, which are then protected "
+                                                    "together.")],
     out: Annotated[Path, typer.Option(help="Long CSV to write (plus <name>.unplaced.csv "
                                            "and <name>.report.csv next to it).")],
     records_file: Annotated[list[Path], typer.Option(
@@ -731,28 +771,51 @@ def records(
 ) -> None:
     """Count register records (police, Wmo, jobs) per unit and year, with disclosure control."""
     from geo.atomic import write_csv
+    from geo.paths import output_file
     from geo.records import load_record_source, records_results
     from geo.records.cli import read_population, summary_line, write_targets
     from geo.sources import read_units
 
-    src = load_record_source(source)
-    inputs = [p.resolve() for p in [source, *target, *(records_file or []),
-                                    *([addresses] if addresses else []),
-                                    *([population] if population else [])]]
+    inputs = {"--source": source, "--addresses": addresses, "--population": population,
+              **{f"--target {t}": t for t in target if t.exists()},
+              **{f"--records {r}": r for r in (records_file or [])}}
     outs = [out, out.with_suffix(".unplaced.csv"), out.with_suffix(".report.csv")]
     for path in outs:
-        if path.resolve() in inputs:
-            raise WijkatlasError("the output would overwrite an input.", file=path,
-                                 fix="choose another --out.")
+        output_file(path, inputs=inputs, root=_root(), suffix=".csv")
+    src = load_record_source(source)
+    for pattern_file in src.file_paths() if not records_file else []:
+        for path in outs:
+            output_file(path, inputs={"record file": pattern_file}, suffix=".csv")
     codes = list(target_code or [])
     if len(codes) not in (0, 1, len(target)):
         raise WijkatlasError(f"{len(codes)} --target-code for {len(target)} --target.",
                              fix="give one --target-code for all targets or one per target.")
-    targets = write_targets([
-        (path, read_units(path, code_column=codes[i] if len(codes) > 1 else
-                          (codes[0] if codes else None), name_column=target_name,
-                          layer=target_layer)) for i, path in enumerate(target)])
+    layers = []
+    for i, path in enumerate(target):
+        if not path.exists() and (_root() / "boundaries" / str(path)).is_dir():
+            # a version id of the register (published or draft): its units
+            from geo.register import load_version
+
+            units = load_version(_root(), str(path)).units[["code", "name", "geometry"]]
+            layers.append((Path(str(path)), units))
+            continue
+        layers.append((path, read_units(
+            path, code_column=codes[i] if len(codes) > 1 else (codes[0] if codes else None),
+            name_column=target_name, layer=target_layer)))
+    targets = write_targets(layers)
     points = _read_any(addresses, addresses_layer) if addresses is not None else None
+    if points is not None:
+        from geo.records.source import METHODS
+
+        need = [c for c in METHODS[src.location.method] if c not in ("x", "y")]
+        lacking = [c for c in need if c not in points.columns]
+        if lacking:
+            raise WijkatlasError(
+                f"the address points have no column(s) {', '.join(lacking)} (needed to place "
+                f"records by {src.location.method}; columns: "
+                f"{', '.join(map(str, points.columns))}).",
+                file=addresses, fix="give BAG-like address points with postcode, huisnummer, "
+                "toevoeging and bag_id columns.", rule="unknown_column")
     pop = read_population(population, list(targets)) if population is not None else None
     with _bar(True) as bar:
         bar.add_task("records placing and counting", total=None)

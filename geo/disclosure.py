@@ -27,7 +27,7 @@ from geo.errors import WijkatlasError
 #: Counts (or sums of record weights) below this are treated as zero.
 EPS = 1e-9
 
-__all__ = ["DisclosureRule", "blocks", "protect"]
+__all__ = ["DisclosureRule", "blocks", "protect", "protect_labels", "row_ids"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,22 @@ def _small(n: np.ndarray, threshold: float) -> np.ndarray:
     return (n > EPS) & (n < threshold - EPS)
 
 
+def row_ids(matrix: np.ndarray) -> tuple[np.ndarray, int]:
+    """Number the distinct rows of an integer matrix: ``(id per row, number of ids)``.
+
+    Column by column, the ids so far and the next column are combined and renumbered
+    (``pandas.factorize``), so the keys never overflow and no row sort is needed.
+    """
+    n = matrix.shape[0]
+    ids = np.zeros(n, dtype=np.int64)
+    count = 1
+    for p in range(matrix.shape[1]):
+        col = matrix[:, p].astype(np.int64) + 1  # -1 (no cell) becomes 0
+        ids, uniques = pd.factorize(ids * (int(col.max(initial=0)) + 1) + col)
+        count = len(uniques)
+    return ids.astype(np.int64), (count if n else 0)
+
+
 def blocks(labels: np.ndarray, published: list[np.ndarray]) -> np.ndarray:
     """Group atoms by the set of published cells they lie in.
 
@@ -106,9 +122,12 @@ def blocks(labels: np.ndarray, published: list[np.ndarray]) -> np.ndarray:
         signature[ok, p] = lab[ok]
     if len(signature) == 0:
         return np.empty(0, dtype=np.int64)
-    _, block = np.unique(signature, axis=0, return_inverse=True)
-    block = block.ravel().astype(np.int64)
-    block[(signature < 0).all(axis=1)] = -1
+    block, _ = row_ids(signature)
+    none = (signature < 0).all(axis=1)
+    if none.any():  # renumber so the ids stay dense without the "in no cell" class
+        block = np.where(none, -1, block)
+        keep = np.unique(block[~none])
+        block[~none] = np.searchsorted(keep, block[~none])
     return block
 
 
@@ -160,6 +179,42 @@ def _secondary_round(atom_labels: np.ndarray, atom_n: np.ndarray, published: lis
             touched.add((p, c))
         touched.update(cells)
     return actions
+
+
+def protect_labels(labels: np.ndarray, n_cells: Sequence[int], weights: np.ndarray,
+                   rule: DisclosureRule) -> tuple[list[np.ndarray], list[np.ndarray],
+                                                  list[np.ndarray]]:
+    """:func:`protect` on integer labels: ``labels[i, p]`` is the cell of record ``i`` in
+    partition ``p`` (``-1``: none), ``n_cells[p]`` the number of cells of partition ``p``.
+
+    Returns per partition the counts, the primary and the secondary suppression flags.
+    """
+    if len(labels):
+        atom_of, n_atoms = row_ids(labels)
+        first = np.full(n_atoms, -1, dtype=np.int64)
+        first[atom_of[::-1]] = np.arange(len(atom_of))[::-1]
+        atom_labels = labels[first]
+        atom_n = np.bincount(atom_of, weights=weights, minlength=n_atoms)
+    else:
+        atom_labels = np.empty((0, labels.shape[1]), dtype=np.int64)
+        atom_n = np.empty(0)
+    cell_n = []
+    for p in range(labels.shape[1]):
+        lab = atom_labels[:, p]
+        inside = lab >= 0
+        cell_n.append(np.bincount(lab[inside], weights=atom_n[inside],
+                                  minlength=int(n_cells[p])).astype(float))
+    primary = [_small(n, rule.threshold) for n in cell_n]
+    published = [~s for s in primary]
+    secondary = [np.zeros(len(n), dtype=bool) for n in cell_n]
+    while rule.secondary:
+        actions = _secondary_round(atom_labels, atom_n, published, cell_n, rule.threshold)
+        if not actions:
+            break
+        for p, c in actions:
+            published[p][c] = False
+            secondary[p][c] = True
+    return cell_n, primary, secondary
 
 
 def protect(
@@ -236,29 +291,7 @@ def protect(
         cats = pd.Index(list(dict.fromkeys([*listed, *seen])))
         labels[present.to_numpy(), p] = cats.get_indexer(col[present].astype(str))
         codes.append(cats.to_numpy(dtype=object))
-    # atoms: records with the same cell in every partition
-    if len(records):
-        atom_labels, atom_of = np.unique(labels, axis=0, return_inverse=True)
-        atom_n = np.bincount(atom_of.ravel(), weights=w, minlength=len(atom_labels))
-    else:
-        atom_labels = np.empty((0, len(partitions)), dtype=np.int64)
-        atom_n = np.empty(0)
-    cell_n = []
-    for p in range(len(partitions)):
-        lab = atom_labels[:, p]
-        inside = lab >= 0
-        cell_n.append(np.bincount(lab[inside], weights=atom_n[inside],
-                                  minlength=len(codes[p])))
-    primary = [_small(n, rule.threshold) for n in cell_n]
-    published = [~s for s in primary]
-    secondary = [np.zeros(len(n), dtype=bool) for n in cell_n]
-    while rule.secondary:
-        actions = _secondary_round(atom_labels, atom_n, published, cell_n, rule.threshold)
-        if not actions:
-            break
-        for p, c in actions:
-            published[p][c] = False
-            secondary[p][c] = True
+    cell_n, primary, secondary = protect_labels(labels, [len(c) for c in codes], w, rule)
     frames = []
     for p, name in enumerate(partitions):
         status = np.where(primary[p], "small", np.where(secondary[p], "withheld", "observed"))

@@ -46,6 +46,7 @@ from geo.validate import Issue, ValidationReport, parse_iso_date, validate_units
 
 META_FILE = "version.toml"
 UNITS_FILE = "units.geojson"
+LEVELS_FILE = "levels.toml"  # area levels (geo.levels), not part of the checksum
 #: Hidden copies of published versions, written at publish time, for `versions restore`.
 FROZEN_DIR = ".published"
 UNIT_FIELDS = ("code", "name", "definition", "buurten_year", "buurten", "lineage", "parents")
@@ -452,6 +453,9 @@ def rename_draft(root: str | Path, version_id: str, new_id: str,
         meta["name"] = f"Wijkindeling {new_id}"
     _write_version(root, meta, version.units)
     if new_id != str(version_id):
+        if (version.path / LEVELS_FILE).exists():  # the area levels move along
+            shutil.copy2(version.path / LEVELS_FILE,
+                         boundaries_dir(root) / new_id / LEVELS_FILE)
         remove_dir(version.path)
     return load_version(root, new_id)
 

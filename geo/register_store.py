@@ -34,6 +34,8 @@ __all__ = ["VERSION_ID_PATTERN", "check_version_id", "register_lock", "serialise
            "version_dir", "write_version_folder"]
 
 #: The one pattern of a version id.
+#: Files declared on top of a version that a rewrite of its folder keeps (area levels).
+KEEP_FILES = frozenset({"levels.toml"})
 VERSION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 ID_RULE = ("letters, digits, '-' and '_', starting with a letter or digit, at most 40 "
            "characters (e.g. 2024 or 2024-concept)")
@@ -54,7 +56,7 @@ def check_version_id(version_id: object) -> str:
     shown = text if len(text) <= 60 else text[:57] + "..."
     why = "is empty" if not text else "is longer than 40 characters" if len(text) > 40 else \
         "is not a valid version id"
-    raise WijkatlasError(f"version id {shown!r} {why}.", unit=shown or None,
+    raise WijkatlasError(f"version id {shown!r} {why}.",
                          fix=f"use {ID_RULE}.", rule="version_id")
 
 
@@ -117,7 +119,7 @@ def write_version_folder(root: str | Path, version_id: str, files: Mapping[str, 
     with register_lock(root):
         if refuse is not None:
             refuse(folder)
-        with replace_dir(folder, lock=False) as tmp:
+        with replace_dir(folder, lock=False, keep=KEEP_FILES.__contains__) as tmp:
             for name, text in files.items():
                 (tmp / name).write_text(text, encoding="utf-8")
     return folder

@@ -61,10 +61,15 @@ VALUE_STATUSES: tuple[str, ...] = ("observed", "partial")
 #:                  ("significant gestegen", "significant gedaald",
 #:                  "geen significante verandering")
 #: ``reason``       why a figure is not published (e.g. ``primary``, ``secondary``)
+#: ``numerator``    shares, means, medians, densities: what was divided (persons with the
+#:                  characteristic; sum of value x weight; the count of a density)
+#: ``denominator``  its denominator or weight (for densities the area in km2), so that
+#:                  value = numerator / denominator (x ``per`` of the indicator); empty for
+#:                  counts and where no value is published. Levels and exports aggregate these.
 RESULT_COLUMNS: tuple[str, ...] = (
     "version", "level", "unit_code", "unit_name", "year", "variable", "value", "lower",
     "upper", "status", "interpolated_share", "method", "approximate", "source", "n",
-    "significance", "reason",
+    "significance", "reason", "numerator", "denominator",
 )
 
 __all__ = [

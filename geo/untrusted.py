@@ -2,8 +2,8 @@
 
 Three places where text from a GeoPackage, GeoJSON, CSV or TOML could become something else:
 
-* **control characters** (``\\x00``-``\\x1f`` except tab/newline in free text, ``\\x7f``, and
-  the C1 range ``\\x80``-``\\x9f``) cannot be stored in an Excel file and hide in names; they
+* **control characters** (``\\x00``-``\\x1f``, ``\\x7f``, the C1 range ``\\x80``-``\\x9f``,
+  and U+FFFE, U+FFFF and lone surrogates) cannot be stored in an Excel file and hide in names; they
   are refused at import (:func:`check_text`) and removed from exports
   (:func:`strip_control`).
 * **spreadsheet formulas**: a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or
@@ -28,8 +28,9 @@ from geo.errors import WijkatlasError
 __all__ = ["CONTROL", "FORMULA_START", "check_text", "check_texts", "csv_safe", "excel_clean",
            "csv_safe_text", "excel_safe_workbook", "strip_control"]
 
-#: Control characters: C0 (tab, newline and carriage return included), DEL and C1.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Control characters: C0 (tab, newline and carriage return included), DEL and C1; and what
+#: XML (so Excel) cannot hold at all: the non-characters U+FFFE, U+FFFF and lone surrogates.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 #: First characters that make Excel or LibreOffice read a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 

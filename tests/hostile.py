@@ -28,11 +28,21 @@ def file_payload(marker: Path) -> str:
 
 
 def small_repo(dest: Path, years: tuple[int, ...] = (2020,)) -> Path:
-    """A copy of the sample atlas repository with Kerncijfers of ``years`` only."""
+    """A copy of the sample atlas repository with Kerncijfers of ``years`` only and without
+    the survey and partner registers (so a build takes seconds)."""
+    import tomllib
+
+    import tomli_w
+
     copy_repo(dest)
     for table in (dest / "layers" / "kerncijfers").glob("kerncijfers_*_GM0797.csv"):
         if int(re.search(r"_(\d{4})_", table.name).group(1)) not in years:
             table.unlink()
+    config = dest / "layers" / "atlas.toml"  # CBS figures only: no survey, no registers
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    for key in ("survey", "records"):
+        raw.pop(key, None)
+    config.write_text(tomli_w.dumps(raw), encoding="utf-8")
     return dest
 
 

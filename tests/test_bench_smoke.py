@@ -53,3 +53,20 @@ def test_command_reruns_keep_hand_written_notes(tmp_path, monkeypatch):
     text = out.read_text()
     assert "old table" not in text and f"| {APPLY} |" in text
     assert text.endswith(f"{NOTES}\nwhere the time goes\n")
+
+
+def test_records_bench_smoke(tmp_path):
+    """The register bench's two tools at toy size (in this process): their counts agree."""
+    import json
+
+    from bench.records_bench import _agree, worker
+
+    for case in ("points", "addresses"):
+        got = {}
+        for tool in ("geopandas", "wijkatlas"):
+            out = tmp_path / f"{tool}_{case}.json"
+            worker(tool, case, n=20_000 if case == "points" else 4_000, units_n=200, out=out)
+            assert json.loads(out.read_text())["seconds"] > 0
+            got[tool] = pd.read_csv(out.with_suffix(".csv"), dtype={"unit_code": str})
+        agree, published, _ = _agree(got["wijkatlas"], got["geopandas"])
+        assert agree and published > 0, case

@@ -445,9 +445,9 @@ def test_cli_on_sample_with_two_versions_and_population(tmp_path):
     pd.DataFrame(rows).to_csv(pop, index=False)
     out = tmp_path / "wmo.csv"
     result = CliRunner().invoke(app, [
-        "records", "--source", str(RECORDS / "wmo.toml"),
+        "--root", str(REPO), "records", "--source", str(RECORDS / "wmo.toml"),
         "--target", str(REPO / "boundaries" / "2016" / "units.geojson"),
-        "--target", str(REPO / "boundaries" / "2020" / "units.geojson"),
+        "--target", "2020",  # a version id of the register
         "--addresses", str(REPO / "layers" / "adressen" / "adressen_GM0797.gpkg"),
         "--population", str(pop), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -16,18 +16,22 @@ from geo.untrusted import csv_safe_text
 
 #: Any Unicode text a user can type into QGIS's attribute table: no control characters
 #: (refused at import), no lone surrogates (not encodable), no leading or trailing spaces
-#: (stripped by every reader of wijkatlas).
-NAME = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=24) \
-    .map(str.strip).filter(bool)
+#: (stripped by every reader of wijkatlas), and not U+FFFE/U+FFFF (no XML file, so no Excel
+#: workbook, can hold them: refused at import like control characters).
+NAME = st.text(st.characters(blacklist_categories=("Cc", "Cs"),
+                             blacklist_characters="\ufffe\uffff"),
+               min_size=1, max_size=24).map(str.strip).filter(bool)
 CODES = ["W01", "W02", "W03"]
 
 
-@settings(max_examples=6, deadline=None, derandomize=True,
+@settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(names=st.lists(NAME, min_size=3, max_size=3), version_name=NAME)
 @example(names=["{{7*7}}", '=HYPERLINK("http://x";"y")', "\u202eRTL \U0001f600 \ufeff\u2028x"],
          version_name="V{{ 6*7 }} {% if 1 %}")
+@example(names=["\U0001fffe\ufdd0 e\u0301", "\U0001f469\u200d\U0001f4bb \U0010fffd", "@-+"],
+         version_name="'; DROP TABLE versions; --")
 def test_random_unicode_names_come_back_unchanged_everywhere(tmp_path_factory, names,
                                                              version_name):
     tmp = tmp_path_factory.mktemp("prop")

@@ -64,9 +64,10 @@ def read_table(atlas: Path, name: str, columns: list[str]) -> pd.DataFrame:
     return df
 
 
-def read_units(atlas: Path, version: str) -> gpd.GeoDataFrame:
-    """The units of one boundary version, in EPSG:4326 for the web."""
-    gdf = read_table(atlas, f"wijkindeling_{version}", ["code", "name", "geometry"])
+def read_units(atlas: Path, version: str, level: str = "wijk") -> gpd.GeoDataFrame:
+    """The units of one boundary version (or of a higher level of it), in EPSG:4326."""
+    name = f"wijkindeling_{version}" if level == "wijk" else f"level_{level}_{version}"
+    gdf = read_table(atlas, name, ["code", "name", "geometry"])
     if gdf.crs is None:
         raise WijkatlasError("the layer has no CRS.", file=atlas, unit=f"wijkindeling_{version}",
                              fix="rebuild the atlas; its layers are written in EPSG:28992.")
@@ -84,6 +85,25 @@ def atlas_versions(atlas: Path) -> list[dict]:
     keys = ["valid_from", "id"] if "valid_from" in versions.columns else ["id"]
     versions = versions.sort_values(keys, kind="stable")
     return versions[["id", "name"]].to_dict("records")
+
+
+def atlas_levels(atlas: Path, version: str) -> list[tuple[str, str]]:
+    """The higher levels of a version in the atlas (``levels`` table): ``(id, label)``."""
+    if "levels" not in layers_of(atlas):
+        return []
+    lk = read_table(atlas, "levels", ["version", "level", "label"])
+    lk = lk[(lk["version"].astype(str) == str(version)) & (lk["level"] != "wijk")]
+    return list(dict.fromkeys(zip(lk["level"].astype(str), lk["label"].astype(str),
+                                  strict=True)))
+
+
+def level_nouns(atlas: Path, version: str, level: str) -> dict:
+    """How the page calls its units: ``unitsNoun`` ("wijken", "kernen"), ``unitNoun`` ("wijk",
+    "gebied") and ``unitThis`` ("deze wijk", "dit gebied")."""
+    if level == "wijk":
+        return {"unitsNoun": "wijken", "unitNoun": "wijk", "unitThis": "deze wijk"}
+    label = dict(atlas_levels(atlas, version)).get(level, level)
+    return {"unitsNoun": label.lower(), "unitNoun": "gebied", "unitThis": "dit gebied"}
 
 
 def encode_geometry(geoms: gpd.GeoSeries | np.ndarray, decimals: int = 6) -> dict:
@@ -262,7 +282,7 @@ def _select_indicators(spec: MapSpec, indicators: pd.DataFrame, present: set[str
 def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     """Everything the atlas page draws for ``spec``, as JSON-ready Python objects."""
     atlas = Path(atlas)
-    units = read_units(atlas, spec.version)
+    units = read_units(atlas, spec.version, spec.level)
     names = layers_of(atlas)
     versions = read_table(atlas, "versions", ["id", "name"])
     indicators = read_table(atlas, "indicators", ["code", "label", "theme", "unit", "kind",
@@ -273,10 +293,10 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     res["version"] = res["version"].astype(str)
     res = res[res["version"] == spec.version]
     municipal = None
-    if "level" in res:  # figures of higher levels (gemeente, kernen) are not drawn
-        level = res["level"].fillna("wijk").astype(str)
+    if "level" in res:  # one level per page: the wijken, or a level of geo.levels
+        level = res["level"].fillna("wijk").astype(str).replace("", "wijk")
         municipal = res[level == "gemeente"]
-        res = res[level.isin(["wijk", ""])]
+        res = res[level == spec.level]
     if spec.from_year is not None:
         res = res[res["year"] >= spec.from_year]
     if spec.to_year is not None:
@@ -287,13 +307,24 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     res = res.reset_index(drop=True)
     codes = pd.Index(units["code"])
     _check_results(res, atlas, codes)
-    if "map_classes" not in names:
-        raise WijkatlasError("the atlas has no map_classes table.", file=atlas,
-                             unit="map_classes", fix="rebuild the atlas with `wijkatlas build` "
-                             "(the engine computes the classes as part of the build).")
-    classes = read_table(atlas, "map_classes", ["version", "variable", "class_index",
-                                                "lower", "upper", "colour", "label"])
-    classes_src: Path | str = atlas
+    if spec.level != "wijk":
+        if "level_classes" not in names:
+            raise WijkatlasError("the atlas has no level_classes table.", file=atlas,
+                                 unit="level_classes", fix="rebuild the atlas with "
+                                 "`wijkatlas build` (the engine computes the classes).")
+        classes = read_table(atlas, "level_classes", ["level", "version", "variable",
+                                                      "class_index", "lower", "upper",
+                                                      "colour", "label"])
+        classes = classes[classes["level"].astype(str) == spec.level]
+        classes_src: Path | str = atlas
+    else:
+        if "map_classes" not in names:
+            raise WijkatlasError("the atlas has no map_classes table.", file=atlas,
+                                 unit="map_classes", fix="rebuild the atlas with `wijkatlas build` "
+                                 "(the engine computes the classes as part of the build).")
+        classes = read_table(atlas, "map_classes", ["version", "variable", "class_index",
+                                                    "lower", "upper", "colour", "label"])
+        classes_src: Path | str = atlas
     classes = classes.astype({"version": str})
     classes = classes[classes["version"] == spec.version]
 
@@ -369,8 +400,9 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                              "this page.", file=spec.path, unit=spec.default_indicator,
                              fix="name one of the page's indicators, or leave it out.")
     return {
-        "title": spec.title, "version": spec.version,
+        "title": spec.title, "version": spec.version, "level": spec.level,
         "choice": [dict(c) for c in spec.choice],
+        **level_nouns(atlas, spec.version, spec.level),
         "versionName": str(vrow["name"].iloc[0]) if len(vrow) else f"Wijkindeling {spec.version}",
         "years": years, "default": spec.default_indicator or out_inds[0]["code"],
         "credit": CREDIT + (f"; {SYNTHETIC_NOTE}" if is_synthetic(atlas, inds) else ""),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import folium
@@ -124,6 +125,32 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     return finish_page(text, label=html.escape(f"Kaart: {spec.title}"))
 
 
+def level_specs(specs: list[MapSpec], atlas: Path) -> list[MapSpec]:
+    """For every wijk atlas page, the same page on each higher level of its version that the
+    atlas holds (``index.html`` -> ``index_kern.html``, ``index_wijkteam.html``); the gemeente
+    (one area) gets no map of its own."""
+    from dataclasses import replace
+
+    from geo.maps.data import atlas_levels, read_table
+
+    taken = {s.file for s in specs}
+    out = []
+    for spec in specs:
+        if spec.kind != "atlas" or spec.level != "wijk":
+            continue
+        for level, label in atlas_levels(atlas, spec.version):
+            layer = read_table(atlas, f"level_{level}_{spec.version}", ["code"])
+            if len(layer) < 2:
+                continue
+            file = f"{Path(spec.file).stem}_{level}.html"
+            if file in taken:
+                continue
+            taken.add(file)
+            out.append(replace(spec, file=file, title=f"{spec.title}: {label.lower()}",
+                               level=level))
+    return out
+
+
 def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
     """Write the web atlas pages of every map specification in ``specs_dir``.
 
@@ -151,8 +178,13 @@ def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
     if not specs:
         raise WijkatlasError("no map specification (*.toml) found.", file=specs_dir,
                              fix="add e.g. maps/atlas.toml with kind = \"atlas\".")
-    pages = [{"file": s.file, "title": s.title} for s in specs]
+    n_own = len(specs)
+    # "all"/"newest" resolved first (a page per version); the level pages follow the default
+    # version's page (their version choice is the wijk pages').
     specs = expand_specs(specs, atlas_versions(atlas))
+    levels = [replace(s, choice=()) for s in level_specs(specs[:n_own], atlas)]
+    pages = [{"file": s.file, "title": s.title} for s in specs[:n_own] + levels]
+    specs = specs[:n_own] + levels + specs[n_own:]
     rendered = [(out_dir / s.file, render_page(s, atlas, specs_dir, pages)) for s in specs]
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in rendered:

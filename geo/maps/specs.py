@@ -11,7 +11,9 @@ Two kinds of page:
     eight themes), ``indicators`` (subset of variable codes), ``default_indicator``. The other
     versions get pages ``<file stem>_<id>.html``; every page offers the choice of version.
     Classification is not a page setting: it is declared per indicator for the whole atlas in
-    ``layers/atlas.toml`` (``[classes]``, see :mod:`geo.classes`).
+    ``layers/atlas.toml`` (``[classes]``, see :mod:`geo.classes`). ``level`` (default
+    ``"wijk"``; or a level of the version such as ``"kern"``; an atlas page also gets a page
+    per level of its version automatically).
 
 ``kind = "boundaries"``
     The boundary-change map: ``file``, ``title``, ``versions`` (``"all"``, the default, or a
@@ -52,6 +54,7 @@ class MapSpec:
     #: For one page of an atlas spec written per version: every version's page, in order
     #: (``{"id", "name", "file"}``), for the version choice.
     choice: tuple = field(default_factory=tuple)
+    level: str = "wijk"  # the wijken, or a higher level of the version (geo.levels)
 
 
 def read_spec(path: Path) -> MapSpec:
@@ -94,8 +97,13 @@ def read_spec(path: Path) -> MapSpec:
             fix="declare it once per indicator for all versions in layers/atlas.toml: "
                 '[classes] scheme = "quantiles" ..., [classes.<code>] palette = "PuBu" ...')
     version = str(raw.get("version", NEWEST)) or NEWEST
+    level = str(raw.get("level", "wijk"))
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", level):
+        raise WijkatlasError(f"level = {level!r} is not a level id.", file=path,
+                             fix='use "wijk" or the id of a level in levels.toml, e.g. "kern".')
     return MapSpec(
         path=path, kind=kind, file=page, title=title, version=version, versions=versions,
+        level=level,
         from_year=raw.get("from_year"), to_year=raw.get("to_year"),
         themes=tuple(raw.get("themes", ())), indicators=tuple(raw.get("indicators", ())),
         default_indicator=str(raw.get("default_indicator", "")),

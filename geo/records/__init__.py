@@ -42,6 +42,7 @@ def records_results(
     levels: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     gemeente: tuple[str, str] | None = ("gemeente", "Gemeente"),
     apportion: bool | None = None,
+    level_names: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, Placement]:
     """Read, locate and count the records of one source on every target version.
 
@@ -61,5 +62,5 @@ def records_results(
         raise WijkatlasError(f"records do not add up in {row['year']} on {row['version']}.",
                              file=source.path, fix="report this as a bug in wijkatlas.")
     results = count_records(placement, source, targets, levels=levels, gemeente=gemeente,
-                            populations=populations)
+                            populations=populations, level_names=level_names)
     return results, placement

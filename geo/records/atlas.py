@@ -35,15 +35,16 @@ class AtlasRecords:
 
 
 def record_indicators(source: RecordSource) -> list[Indicator]:
-    """The source's indicators as catalog entries: counts as ``count``, rates as ``share``
-    of their denominator (numerator / denominator x per)."""
+    """The source's indicators as catalog entries: counts as ``count``, rates as ``ratio``
+    of two counts (numerator / denominator x per, :mod:`geo.kinds`)."""
     out = []
     label = source.label + (" (voorbeeldcijfers synthetisch)" if source.synthetic else "")
     for ind in source.indicators:
         out.append(Indicator(
             code=ind.code, label=ind.label, theme=ind.theme, unit=ind.unit,
-            kind="count" if ind.kind == "count" else "share", source=label,
-            denominator=ind.denominator if ind.kind == "rate" else "", per=ind.per,
+            kind="count" if ind.kind == "count" else "ratio", source=label,
+            denominator=ind.denominator if ind.kind == "rate" else "",
+            numerator=ind.count if ind.kind == "rate" else "", per=ind.per,
             decimals=ind.decimals, description=ind.description or _describe(ind, source)))
     return out
 
@@ -83,8 +84,14 @@ def atlas_records(
     addresses: gpd.GeoDataFrame | None,
     populations: pd.DataFrame,
     gemeente: tuple[str, str],
+    levels: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    level_names: Mapping[str, str] | None = None,
 ) -> AtlasRecords:
-    """Count every record source on every version, protected together per source."""
+    """Count every record source on every version, protected together per source.
+
+    ``levels`` (``{(version, level): {wijk code: area code}}``, from ``geo.levels``) adds the
+    higher levels of each version (kernen, wijkteams, ...), counted and protected together
+    with the wijken; ``level_names`` names their areas."""
     from geo.records.locate import address_units
 
     sources = [load_record_source(p, catalog=catalog) for p in paths]
@@ -102,7 +109,8 @@ def atlas_records(
     results, reports, inds, thresholds, small = [], [], [], {}, {}
     for src in sources:
         res, placement = records_results(src, targets, addresses=adr, populations=populations,
-                                         gemeente=gemeente)
+                                         gemeente=gemeente, levels=levels,
+                                         level_names=level_names)
         results.append(res)
         report = placement.report()
         report.insert(0, "source", src.name)

@@ -27,7 +27,9 @@ def write_targets(layers: list[tuple[Path, gpd.GeoDataFrame]]) -> dict[str, gpd.
                                      "--target-code).")
         if units["name"].isna().all():
             units = units.assign(name=units["code"])
-        base = path.parent.name if by_folder else path.stem
+        # a version folder of a register (boundaries/2016/units.geojson) is named by its id
+        base = path.parent.name if by_folder or path.stem == "units" and path.parent.name \
+            else path.stem
         name, k = base, 2
         while name in out:
             name, k = f"{base}_{k}", k + 1

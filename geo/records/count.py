@@ -16,9 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.disclosure import protect
+from geo.disclosure import protect_labels
 from geo.records.locate import Placement
-from geo.records.source import RecordSource
+from geo.records.source import RecordIndicator, RecordSource
 
 #: The level of the units of a version itself.
 WIJK = "wijk"
@@ -158,40 +158,43 @@ def count_records(
     years = sorted(int(y) for y in pd.unique(rec["year"].dropna()))
     method = f"records:{source.location.method}"
 
+    # per partition: the level cell of every unit of its version (-1 outside the level)
+    level_of_unit = []
+    for vid, level, mapped, all_codes in parts:
+        index = pd.Index(all_codes)
+        level_of_unit.append((vid, level, index.get_indexer(mapped.astype(object)),
+                              np.asarray(all_codes, dtype=object)))
     rows = []
     for year in years:
         a = atoms[atoms["year"] == year]
         bits = a["cls"].to_numpy(dtype=np.int64)
-        cols: dict[str, np.ndarray] = {}
-        units: dict[str, list[str]] = {}
-        meta: dict[str, tuple[str, str, str]] = {}
+        keys: list[tuple[RecordIndicator, str, str, np.ndarray]] = []
+        labels = np.full((len(a), len(counts) * len(parts)), -1, dtype=np.int64)
+        j = 0
         for i, ind in enumerate(counts):
             member = (bits >> i) & 1 == 1
-            for vid, level, mapped, all_codes in parts:
+            for vid, level, lookup, all_codes in level_of_unit:
                 u = a[f"u_{vid}"].to_numpy(dtype=np.int64)
-                label = np.where(u >= 0, mapped[np.clip(u, 0, None)] if len(mapped) else "",
-                                 "")
-                label = np.where(member, label, "").astype(object)
-                key = f"{ind.code}|{vid}|{level}"
-                cols[key] = label
-                units[key] = all_codes
-                meta[key] = (ind.code, vid, level)
-        frame = pd.DataFrame(cols, index=a.index)
-        frame["n"] = a["n"].to_numpy()
-        cells = protect(frame, list(cols), weight="n", units=units,
-                        rule=source.rule)
-        for key, sub in cells.groupby("partition", sort=False):
-            code, vid, level = meta[key]
-            ind = next(i for i in counts if i.code == code)
-            value = sub["n"].to_numpy(dtype=float)
+                ok = member & (u >= 0)
+                labels[ok, j] = lookup[u[ok]] if len(lookup) else -1
+                keys.append((ind, vid, level, all_codes))
+                j += 1
+        n = a["n"].to_numpy(dtype=float)
+        cell_n, primary, secondary = protect_labels(labels, [len(k[3]) for k in keys], n,
+                                                    source.rule)
+        for j, (ind, vid, level, all_codes) in enumerate(keys):
+            value = cell_n[j]
             if ind.value:
-                sums = pd.Series(a[f"v_{code}"].to_numpy(), index=frame.index)
-                value = sums.groupby(frame[key]).sum().reindex(sub["unit"]).fillna(0.0)
-                value = value.to_numpy(dtype=float)
+                lab = labels[:, j]
+                inside = lab >= 0
+                value = np.bincount(lab[inside], weights=a[f"v_{ind.code}"].to_numpy()[inside],
+                                    minlength=len(all_codes))
+            status = np.where(primary[j], "small", np.where(secondary[j], "withheld",
+                                                            "observed"))
+            reason = np.where(primary[j], "primary", np.where(secondary[j], "secondary", ""))
             rows.append(pd.DataFrame({
-                "version": vid, "level": level, "unit_code": sub["unit"].to_numpy(),
-                "year": year, "variable": code, "value": value,
-                "status": sub["status"].to_numpy(), "reason": sub["reason"].to_numpy()}))
+                "version": vid, "level": level, "unit_code": all_codes, "year": year,
+                "variable": ind.code, "value": value, "status": status, "reason": reason}))
     if rows:
         out = pd.concat(rows, ignore_index=True)
     else:
@@ -200,10 +203,14 @@ def count_records(
     out["value"] = out["value"].where(out["status"] == "observed")
     out = pd.concat([out, _rates(out, source, targets, levels, populations)],
                     ignore_index=True)
-    out["unit_name"] = [names.get((v, c), level_names.get(c, c)) if lv == WIJK
-                        else level_names.get(c, c)
-                        for v, lv, c in zip(out["version"], out["level"], out["unit_code"],
-                                            strict=True)]
+    # names: distinct (version, level, code) once, then mapped back
+    key = out[["version", "level", "unit_code"]].astype(str)
+    distinct = key.drop_duplicates()
+    distinct["unit_name"] = [names.get((v, c), level_names.get(c, c)) if lv == WIJK
+                             else level_names.get(c, c) for v, lv, c in distinct.itertuples(
+                                 index=False)]
+    out["unit_name"] = key.merge(distinct, how="left", on=["version", "level", "unit_code"]
+                                 )["unit_name"].to_numpy()
     out["method"] = method
     out["source"] = "records"
     out["approximate"] = 0

@@ -14,6 +14,7 @@ unplaced with its reason.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -52,13 +53,18 @@ def _exact_units(x: np.ndarray, y: np.ndarray, tree: shapely.STRtree, n_units: i
     """Index of the unit each point lies in (or on the boundary of; the first unit in layer
     order wins on a shared boundary), -1 when none."""
     out = np.full(len(x), n_units, dtype=np.int64)
+    polygons = tree.geometries
     for start in range(0, len(x), CHUNK):
-        pts = shapely.points(x[start:start + CHUNK], y[start:start + CHUNK])
-        ok = ~shapely.is_missing(pts) & np.isfinite(x[start:start + CHUNK])
-        idx = np.flatnonzero(ok)
-        point_i, unit_i = tree.query(pts[idx], predicate="intersects")
+        xs, ys = x[start:start + CHUNK], y[start:start + CHUNK]
+        idx = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
+        if len(idx) == 0:
+            continue
+        # a tree of the points queried with each (prepared) polygon: one prepared polygon
+        # tests all points in its box, much faster than one query per point
+        points = shapely.STRtree(shapely.points(xs[idx], ys[idx]))
+        unit_i, point_i = points.query(polygons, predicate="intersects")
         np.minimum.at(out, start + idx[point_i], unit_i)
-        del pts
+        del points
     out[out == n_units] = -1
     return out
 
@@ -94,14 +100,19 @@ def point_units(x: np.ndarray, y: np.ndarray, units: gpd.GeoSeries | np.ndarray)
 
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     span = max(xmax - xmin, ymax - ymin, 1.0)
-    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / MAX_CELLS), span / 60_000, 1.0)
+    # about as many cells as points (at most MAX_CELLS): burning costs what it saves
+    n_cells = min(MAX_CELLS, 16 * len(x))
+    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / n_cells), span / 60_000, 1.0)
     width = int(np.ceil((xmax - xmin) / cell)) + 1
     height = int(np.ceil((ymax - ymin) / cell)) + 1
     transform = Affine(cell, 0.0, xmin, 0.0, -cell, ymax)
     dtype = np.int32
-    burnt = rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=(height, width),
-                      transform=transform, fill=0, dtype=dtype)
-    edges = rasterize(((b, 1) for b in shapely.boundary(geoms)), out_shape=(height, width),
+    # GeoJSON made by GEOS in one call (rasterio would walk the coordinates in Python)
+    polygons = map(json.loads, shapely.to_geojson(geoms))
+    burnt = rasterize(zip(polygons, range(1, len(geoms) + 1), strict=True),
+                      out_shape=(height, width), transform=transform, fill=0, dtype=dtype)
+    lines = map(json.loads, shapely.to_geojson(shapely.boundary(geoms)))
+    edges = rasterize(((b, 1) for b in lines), out_shape=(height, width),
                       transform=transform, fill=0, all_touched=True, dtype=np.uint8)
     ambiguous = binary_dilation(edges.astype(bool), iterations=1)
     del edges
@@ -128,20 +139,18 @@ def address_units(addresses: gpd.GeoDataFrame, targets: Mapping[str, gpd.GeoData
     ``bag_id``, ``bouwjaar``, ``woonfunctie`` where present, normalised) and ``u_<version>``
     per version (-1 outside).
     """
-    from geo.records.read import _toevoeging
+    from geo.records.read import _toevoeging, normal_bag_id, normal_postcode, per_distinct
 
     out = pd.DataFrame(index=np.arange(len(addresses)))
     if "postcode" in addresses:
-        pc = addresses["postcode"].astype("string").fillna("").str.upper()
-        out["postcode"] = pc.str.replace(r"\s+", "", regex=True).to_numpy()
+        out["postcode"] = per_distinct(addresses["postcode"], normal_postcode).to_numpy()
     if "huisnummer" in addresses:
         out["huisnummer"] = pd.to_numeric(addresses["huisnummer"], errors="coerce"
                                           ).astype("Int64").to_numpy()
-    out["toevoeging"] = (_toevoeging(addresses["toevoeging"]).to_numpy()
+    out["toevoeging"] = (per_distinct(addresses["toevoeging"], _toevoeging).to_numpy()
                          if "toevoeging" in addresses else "")
     if "bag_id" in addresses:
-        bag = addresses["bag_id"].astype("string").fillna("").str.strip()
-        out["bag_id"] = bag.str.zfill(16).where(bag != "", "").to_numpy()
+        out["bag_id"] = per_distinct(addresses["bag_id"], normal_bag_id).to_numpy()
     out["bouwjaar"] = (pd.to_numeric(addresses["bouwjaar"], errors="coerce").fillna(-1e9)
                        .to_numpy() if "bouwjaar" in addresses else -1e9)
     out["woonfunctie"] = (addresses["woonfunctie"].astype(bool).to_numpy()
@@ -237,7 +246,7 @@ def _postcode_split(todo: pd.DataFrame, adr: pd.DataFrame, key: str, versions: l
     """Fragments of records split over the address points of their postcode (that year's
     addresses, or of any year when the postcode had none that year)."""
     ucols = [f"u_{v}" for v in versions]
-    adr = adr[adr[key] != ""]
+    adr = adr[adr[key] != -1] if pd.api.types.is_integer_dtype(adr[key]) else adr[adr[key] != ""]
     years = pd.unique(todo["year"].dropna().astype(int))
     frags = []
     pending = todo
@@ -339,10 +348,18 @@ def locate_records(
         adr = adr[adr["woonfunctie"]]
     todo = rec.loc[ok].assign(rec=np.flatnonzero(ok))
     frags = []
+    if method == "pc4":
+        adr = adr.assign(postcode=adr["postcode"].str[:4])
+    # text keys as integers shared by records and addresses (joins on ints are fast)
+    for column in ("postcode", "toevoeging", "bag_id"):
+        if column in todo and column in adr:
+            cats = pd.Index(pd.unique(adr[column]))
+            adr = adr.assign(**{f"{column}_i": cats.get_indexer(adr[column])})
+            todo = todo.assign(**{f"{column}_i": cats.get_indexer(todo[column])})
     if method == "bag":
-        first = _match(todo, adr, ["bag_id"], True)
+        first = _match(todo, adr, ["bag_id_i"], True)
         rest = todo[~todo["rec"].isin(first["rec"])]
-        second = _match(rest, adr, ["bag_id"], False)
+        second = _match(rest, adr, ["bag_id_i"], False)
         for m in (first, second):
             if not m.empty:
                 frags.append(_fragments_from_addresses(m, versions, "bag"))
@@ -352,9 +369,9 @@ def locate_records(
     elif method == "pc6_huisnummer":
         has_nr = ~todo["no_number"].to_numpy(dtype=bool)
         pending = todo[has_nr]
-        stages = [(["postcode", "huisnummer", "toevoeging"], True),
-                  (["postcode", "huisnummer", "toevoeging"], False),
-                  (["postcode", "huisnummer"], True), (["postcode", "huisnummer"], False)]
+        full = ["postcode_i", "huisnummer", "toevoeging_i"]
+        stages = [(full, True), (full, False), (["postcode_i", "huisnummer"], True),
+                  (["postcode_i", "huisnummer"], False)]
         for keys, this_year in stages:
             if pending.empty:
                 break
@@ -364,22 +381,18 @@ def locate_records(
             pending = pending[~pending["rec"].isin(m["rec"])]
         pending = pd.concat([pending, todo[~has_nr]])
         if source.location.fallback_pc6 and not pending.empty:
-            split = _postcode_split(pending, adr, "postcode", versions, "pc6")
+            split = _postcode_split(pending, adr, "postcode_i", versions, "pc6")
             frags.append(split)
             pending = pending[~pending["rec"].isin(split["rec"])]
-        known = set(adr["postcode"])
         lost = pending["rec"].to_numpy()
-        rec.loc[lost, "status"] = np.where(pending["postcode"].isin(known), "unknown_address",
+        rec.loc[lost, "status"] = np.where(pending["postcode_i"] >= 0, "unknown_address",
                                            "unknown_postcode")
     else:  # pc6, pc4
-        key = "postcode"
-        a = adr
         if method == "pc4":
-            a = adr.assign(postcode=adr["postcode"].str[:4])
             use_apportion = source.location.apportion if apportion is None else apportion
             if not use_apportion:
-                _refuse_spanning_pc4(todo, a, versions, source)
-        split = _postcode_split(todo, a, key, versions, method)
+                _refuse_spanning_pc4(todo, adr, versions, source)
+        split = _postcode_split(todo, adr, "postcode_i", versions, method)
         frags.append(split)
         lost = todo.loc[~todo["rec"].isin(split["rec"]), "rec"].to_numpy()
         rec.loc[lost, "status"] = "unknown_postcode"

@@ -78,6 +78,14 @@ def read_record_file(path: str | Path) -> pd.DataFrame:
 
 def _numbers(values: pd.Series, what: str, path: Path, rows: np.ndarray) -> np.ndarray:
     """Numbers as written (decimal comma accepted); empty is NaN; anything else refused."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype):
+        number = values.to_numpy(dtype=float, na_value=np.nan)
+        if np.isinf(number).any():
+            i = int(np.flatnonzero(np.isinf(number))[0])
+            raise WijkatlasError(f"{what} is infinite.", file=path, unit=f"row {rows[i]}",
+                                 fix=f"write the {what} as a finite number.")
+        return number
     text = values.astype("string").fillna("").str.strip()
     comma = ~text.str.contains(".", regex=False)
     text = text.where(~comma, text.str.replace(",", ".", regex=False))
@@ -118,6 +126,10 @@ def _check_crs(x: np.ndarray, y: np.ndarray, crs: str, path: Path, rows: np.ndar
     outside = np.zeros(len(x), dtype=bool)
     if bounds is not None and has.any():
         xmin, ymin, xmax, ymax = bounds
+        # the area of use is approximate (onshore); a margin keeps coasts and borders in,
+        # while another CRS (degrees for metres) is still far outside
+        mx, my = 0.1 * (xmax - xmin), 0.1 * (ymax - ymin)
+        xmin, xmax, ymin, ymax = xmin - mx, xmax + mx, ymin - my, ymax + my
         outside = has & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
         if outside.sum() > WRONG_CRS_SHARE * has.sum():
             i = int(np.flatnonzero(outside)[0])
@@ -183,10 +195,14 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
                  else pd.array([pd.NA] * n, dtype="string"))
     status = np.full(n, "ok", dtype=object)
 
-    text = frame[source.date].astype("string").fillna("").str.strip()
-    fmt = source.date_format or "ISO8601"
-    dates = pd.to_datetime(text.where(text != "", None), format=fmt, errors="coerce")
-    bad = dates.isna().to_numpy() & (text != "").to_numpy()
+    column = frame[source.date]
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        dates, bad = column, np.zeros(n, dtype=bool)
+    else:
+        text = _as_text(column)
+        fmt = source.date_format or "ISO8601"
+        dates = pd.to_datetime(text.where(text != "", None), format=fmt, errors="coerce")
+        bad = dates.isna().to_numpy() & (text != "").to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise WijkatlasError(
@@ -211,40 +227,49 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
         status[(status == "ok") & none] = "no_location"
         status[(status == "ok") & outside] = "outside_crs"
     elif loc.method in ("pc6", "pc4", "pc6_huisnummer"):
-        pc = frame[cols["postcode"]].astype("string").fillna("").str.upper()
-        pc = pc.str.replace(r"\s+", "", regex=True)
+        pc = per_distinct(frame[cols["postcode"]], normal_postcode)
         empty = (pc == "").to_numpy()
         if loc.method == "pc4":
-            pc = pc.str[:4]
-            valid = pc.str.fullmatch(PC4.pattern).fillna(False).to_numpy()
+            pc = per_distinct(pc, lambda u: u.str[:4])
+            valid = per_distinct(pc, lambda u: u.str.fullmatch(PC4.pattern).fillna(False)
+                                 ).to_numpy(dtype=bool)
         else:
-            valid = pc.str.fullmatch(PC6.pattern).fillna(False).to_numpy()
+            valid = per_distinct(pc, lambda u: u.str.fullmatch(PC6.pattern).fillna(False)
+                                 ).to_numpy(dtype=bool)
         out["postcode"] = pc.to_numpy()
         status[(status == "ok") & empty] = "no_location"
         status[(status == "ok") & ~empty & ~valid] = "bad_postcode"
         if loc.method == "pc6_huisnummer":
-            raw_nr = frame[cols["huisnummer"]].astype("string").fillna("").str.strip()
-            parts = raw_nr.str.extract(r"^(\d+)\s*[-/ ]?\s*(.*)$")
-            number = pd.to_numeric(parts[0], errors="coerce")
-            toev = (frame[cols["toevoeging"]].astype("string").fillna("")
+            raw_nr = frame[cols["huisnummer"]]
+            if pd.api.types.is_integer_dtype(raw_nr.dtype):
+                number = raw_nr.astype("Int64")
+                rest = pd.Series("", index=frame.index, dtype="string")
+            else:
+                number = per_distinct(raw_nr, lambda u: pd.to_numeric(
+                    u.str.strip().str.extract(r"^(\d+)")[0], errors="coerce")).astype("Int64")
+                rest = per_distinct(raw_nr, lambda u: u.str.strip().str.extract(
+                    r"^\d+\s*[-/ ]?\s*(.*)$")[0].fillna("")).astype("string")
+            toev = (per_distinct(frame[cols["toevoeging"]], lambda u: u.str.strip())
                     if "toevoeging" in cols else pd.Series("", index=frame.index))
-            toev = toev.where(toev.str.strip() != "", parts[1].fillna(""))
-            out["huisnummer"] = number.astype("Int64").to_numpy()
-            out["toevoeging"] = _toevoeging(toev).to_numpy()
+            toev = toev.astype("string").fillna("")
+            toev = toev.where(toev != "", rest)
+            out["huisnummer"] = number.to_numpy()
+            out["toevoeging"] = per_distinct(toev, _toevoeging).to_numpy()
             # a postcode without a usable number is still placeable by its postcode
             out["no_number"] = number.isna().to_numpy()
     elif loc.method == "bag":
-        bag = frame[cols["bag_id"]].astype("string").fillna("").str.strip()
-        bag = bag.str.replace(r"\.0$", "", regex=True)
-        digits = bag.str.fullmatch(r"\d{1,16}").fillna(False)
-        out["bag_id"] = bag.where(~digits, bag.str.zfill(16)).to_numpy()
+        bag = per_distinct(frame[cols["bag_id"]], normal_bag_id)
+        out["bag_id"] = bag.to_numpy()
         status[(status == "ok") & (bag == "").to_numpy()] = "no_location"
 
     for ind in source.counts:
         keep = np.ones(n, dtype=bool)
         for column, values in ind.where.items():
-            cell = frame[column].astype("string").fillna("").str.strip().str.lower()
-            keep &= cell.isin([v.lower() for v in values]).to_numpy()
+            # compare the distinct values once (fast for millions of records)
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+            norm = pd.Series(uniques).astype("string").fillna("").str.strip().str.lower()
+            match = norm.isin([v.lower() for v in values]).to_numpy()
+            keep &= np.where(codes >= 0, match[np.clip(codes, 0, None)], False)
         out[f"in_{ind.code}"] = keep
         if ind.value:
             value = _numbers(frame[ind.value], ind.value, path, rows)
@@ -256,6 +281,40 @@ def prepare_records(frame: pd.DataFrame, source: RecordSource, file: str | Path 
             out[f"value_{ind.code}"] = np.nan_to_num(value, nan=0.0)
     out["status"] = status
     return out
+
+
+def per_distinct(values: pd.Series, func) -> pd.Series:
+    """``func`` applied to the distinct values of a column only (as text, missing as ""),
+    mapped back to every row: string work on millions of records costs what the distinct
+    postcodes cost."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").fillna("")
+    done = func(text.reset_index(drop=True))
+    done = pd.Series(np.asarray(done, dtype=object)).reset_index(drop=True)
+    empty = func(pd.Series([""], dtype="string"))
+    filler = np.asarray(empty, dtype=object)[0] if len(empty) else ""
+    lookup = np.append(done.to_numpy(dtype=object), filler)
+    return pd.Series(lookup[np.where(codes >= 0, codes, len(done))], index=values.index)
+
+
+def normal_postcode(values: pd.Series) -> pd.Series:
+    """``5251 eb`` -> ``5251EB``."""
+    return values.str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def normal_bag_id(values: pd.Series) -> pd.Series:
+    """A BAG id as 16 digits (leading zeros restored; ``.0`` of a spreadsheet removed)."""
+    bag = values.str.strip().str.replace(r"\.0$", "", regex=True)
+    digits = bag.str.fullmatch(r"\d{1,16}").fillna(False)
+    return bag.where(~digits, bag.str.zfill(16))
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Text of a column, stripped, empty for missing (distinct values converted once)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques).astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    out = np.where(codes >= 0, text[np.clip(codes, 0, None)] if len(text) else "", "")
+    return pd.Series(out, index=values.index, dtype="string")
 
 
 def _toevoeging(values: pd.Series) -> pd.Series:

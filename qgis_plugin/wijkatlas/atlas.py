@@ -113,21 +113,52 @@ def read_years(path: str | Path, version: str, variable: str | None = None) -> l
     return [int(r["year"]) for r in _query(path, sql + " ORDER BY year", params)]
 
 
-def read_classes(path: str | Path, version: str, variable: str) -> list[dict]:
+def read_levels(path: str | Path, version: str) -> list[dict]:
+    """Return the area levels of ``version``: the wijken first, then every higher level in
+    the atlas's ``levels`` table (``id``, ``label``), e.g. kernen and wijkteams. Levels with a
+    single area (the gemeente) are left out: they make no map."""
+    out = [{"id": "wijk", "label": tr("level_wijk")}]
+    names = set(check_atlas(path))
+    if "levels" not in names:
+        return out
+    rows = _query(
+        path,
+        "SELECT level, label, COUNT(DISTINCT area_code) AS n FROM levels "
+        "WHERE version = ? AND level <> 'wijk' GROUP BY level, label ORDER BY MIN(fid)",
+        (str(version),),
+    )
+    return out + [{"id": r["level"], "label": r["label"]} for r in rows
+                  if r["n"] > 1 and f"level_{r['level']}_{version}" in names]
+
+
+def has_level_column(path: str | Path) -> bool:
+    """Whether the ``results`` table has a ``level`` column (atlases with area levels)."""
+    return any(r["name"] == "level" for r in _query(path, "PRAGMA table_info(results)"))
+
+
+def read_classes(path: str | Path, version: str, variable: str,
+                 level: str = "wijk") -> list[dict]:
     """Return the map classes of ``variable`` in ``version`` (``lower``, ``upper``, ``colour``,
-    ``label``), ordered by ``class_index``.
+    ``label``), ordered by ``class_index``: ``map_classes`` for the wijken, ``level_classes``
+    for a higher level.
 
     Raises
     ------
     AtlasError
         When the atlas has no classes for this version and variable.
     """
-    rows = _query(
-        path,
-        "SELECT class_index, lower, upper, colour, label FROM map_classes "
-        "WHERE version = ? AND variable = ? ORDER BY class_index",
-        (str(version), variable),
-    )
+    if level == "wijk":
+        sql, params = ("SELECT class_index, lower, upper, colour, label FROM map_classes "
+                       "WHERE version = ? AND variable = ? ORDER BY class_index",
+                       (str(version), variable))
+    else:
+        if "level_classes" not in check_atlas(path):
+            raise AtlasError(tr("atlas_no_classes", path=path, version=version,
+                                variable=variable))
+        sql, params = ("SELECT class_index, lower, upper, colour, label FROM level_classes "
+                       "WHERE level = ? AND version = ? AND variable = ? ORDER BY class_index",
+                       (level, str(version), variable))
+    rows = _query(path, sql, params)
     if not rows:
         raise AtlasError(tr("atlas_no_classes", path=path, version=version, variable=variable))
     return rows

@@ -8,7 +8,9 @@ Headless use (e.g. from the QGIS Python console or a standalone script)::
 Per boundary version one layer-tree group holds a hatched "no data" base layer of the units
 and one layer per (indicator, year): a virtual layer joining ``wijkindeling_<id>`` with the
 ``results`` rows of that variable and year, drawn with a graduated renderer built from
-``map_classes`` and labelled with the unit names.
+``map_classes`` and labelled with the unit names. With ``level="kern"`` (or another higher
+level of the version) the same is done on ``level_<level>_<id>``, the level's rows of
+``results`` and ``level_classes``.
 """
 
 from __future__ import annotations
@@ -41,26 +43,50 @@ def _ogr_uri(path: Path, layer: str, subset: str | None = None) -> str:
     return f"{uri}|subset={subset}" if subset else uri
 
 
-def boundary_layer(path: str | Path, version: str) -> QgsVectorLayer:
-    """Return the units of ``version`` as a read-only layer with the "no data" style.
+def units_layer_name(version: str, level: str = "wijk") -> str:
+    """The GeoPackage layer with the units of a version (``wijk``) or of a higher level."""
+    return f"wijkindeling_{version}" if level == "wijk" else f"level_{level}_{version}"
+
+
+def _level_label(path: Path, version: str, level: str) -> str:
+    for row in atlas.read_levels(path, version):
+        if row["id"] == level:
+            return row["label"]
+    available = ", ".join(r["id"] for r in atlas.read_levels(path, version))
+    raise AtlasError(tr("atlas_no_level", path=path, level=level, version=version,
+                        available=available))
+
+
+def _key(version: str, level: str, rest: str) -> str:
+    return f"{version}|{rest}" if level == "wijk" else f"{version}|{level}|{rest}"
+
+
+def boundary_layer(path: str | Path, version: str, level: str = "wijk") -> QgsVectorLayer:
+    """Return the units of ``version`` (or of one of its higher levels, e.g. ``kern``) as a
+    read-only layer with the "no data" style.
 
     Raises
     ------
     AtlasError
-        When the layer ``wijkindeling_<version>`` cannot be opened.
+        When the layer ``wijkindeling_<version>`` (``level_<level>_<version>``) cannot be
+        opened.
     """
     path = Path(path).resolve()
-    layer = QgsVectorLayer(_ogr_uri(path, f"wijkindeling_{version}"),
-                           tr("layer_boundary", version=version), "ogr")
+    source = units_layer_name(version, level)
+    name = (tr("layer_boundary", version=version) if level == "wijk" else
+            tr("layer_boundary_level", level=_level_label(path, version, level),
+               version=version))
+    layer = QgsVectorLayer(_ogr_uri(path, source), name, "ogr")
     if not layer.isValid():
-        raise AtlasError(tr("atlas_layer_invalid", path=path, layer=f"wijkindeling_{version}"))
+        raise AtlasError(tr("atlas_layer_invalid", path=path, layer=source))
     layer.setReadOnly(True)
     layer.setRenderer(styling.nodata_renderer())
-    layer.setCustomProperty(PROPERTY, f"{version}|boundary")
+    layer.setCustomProperty(PROPERTY, _key(version, level, "boundary"))
     return layer
 
 
-def indicator_layer(path: str | Path, version: str, variable: str, year: int) -> QgsVectorLayer:
+def indicator_layer(path: str | Path, version: str, variable: str, year: int,
+                    level: str = "wijk") -> QgsVectorLayer:
     """Return one styled layer: the units of ``version`` with ``variable`` in ``year``.
 
     Parameters
@@ -73,6 +99,8 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
         Indicator code (``indicators.code``).
     year
         Year of the results.
+    level
+        ``wijk`` (the units of the version) or a higher level of it (``kern``, ...).
 
     Raises
     ------
@@ -81,13 +109,17 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
     """
     path = Path(path).resolve()
     indicator = atlas.read_indicator(path, variable)
-    classes = atlas.read_classes(path, version, variable)
+    classes = atlas.read_classes(path, version, variable, level)
     subset = (f'"version" = {_sql_text(version)} AND "variable" = {_sql_text(variable)} '
-              f'AND "year" = {int(year)} AND ("level" = \'wijk\' OR "level" IS NULL)')
+              f'AND "year" = {int(year)}')
+    if atlas.has_level_column(path):
+        subset += (f' AND "level" = {_sql_text(level)}' if level != "wijk" else
+                   ' AND ("level" = \'wijk\' OR "level" IS NULL)')
+    source = units_layer_name(version, level)
     small = str(indicator.get("small_label") or "")
     register = bool(small)
     definition = QgsVirtualLayerDefinition()
-    definition.addSource("w", _ogr_uri(path, f"wijkindeling_{version}"), "ogr")
+    definition.addSource("w", _ogr_uri(path, source), "ogr")
     definition.addSource("r", _ogr_uri(path, "results", subset), "ogr")
     columns = ", ".join(f"r.{name} AS {name}" for name in RESULT_FIELDS)
     # how an unpublished register figure reads ("< 5 registraties", "afgeschermd")
@@ -103,10 +135,14 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
     definition.setGeometryField("geometry")
     definition.setGeometryWkbType(QgsWkbTypes.MultiPolygon)
     definition.setGeometrySrid(28992)
-    name = tr("layer_indicator", label=atlas.indicator_title(indicator), year=year, unit="")
+    title = atlas.indicator_title(indicator)
+    name = (tr("layer_indicator", label=title, year=year, unit="")
+            if level == "wijk" else
+            tr("layer_indicator_level", label=title, year=year, unit="",
+               level=_level_label(path, version, level)))
     layer = QgsVectorLayer(definition.toString(), name, "virtual")
     if not layer.isValid():
-        raise AtlasError(tr("atlas_layer_invalid", path=path, layer=f"wijkindeling_{version}"))
+        raise AtlasError(tr("atlas_layer_invalid", path=path, layer=source))
     layer.setFieldAlias(layer.fields().indexOf("value"), indicator["label"])
     if register:
         layer.setRenderer(styling.register_renderer(classes, small, tr("withheld")))
@@ -116,7 +152,7 @@ def indicator_layer(path: str | Path, version: str, variable: str, year: int) ->
         layer.setRenderer(styling.graduated_renderer(classes))
         layer.setLabeling(styling.name_labels())
     layer.setLabelsEnabled(True)
-    layer.setCustomProperty(PROPERTY, f"{version}|{variable}|{int(year)}")
+    layer.setCustomProperty(PROPERTY, _key(version, level, f"{variable}|{int(year)}"))
     return layer
 
 
@@ -149,6 +185,7 @@ def load_atlas(
     variables: list[str] | None = None,
     years: list[int] | None = None,
     project: QgsProject | None = None,
+    level: str = "wijk",
 ) -> list[QgsVectorLayer]:
     """Add styled layers of one boundary version of an atlas GeoPackage to a project.
 
@@ -165,6 +202,9 @@ def load_atlas(
         without results for an indicator are skipped.
     project
         Target project; default the current project (``QgsProject.instance()``).
+    level
+        ``wijk`` (default) or a higher level of the version from the atlas's ``levels``
+        table (``kern``, ``wijkteam``, ...; see ``atlas.read_levels``).
 
     Returns
     -------
@@ -198,9 +238,12 @@ def load_atlas(
         wanted += [(variable, year) for year in chosen]
     if not wanted:
         raise AtlasError(tr("atlas_nothing_to_load", path=path, version=version))
-    layers = [indicator_layer(path, version, variable, year) for variable, year in wanted]
+    if level != "wijk":
+        _level_label(path, version, level)  # refuse an unknown level before loading
+    layers = [indicator_layer(path, version, variable, year, level)
+              for variable, year in wanted]
     group = version_group(project, versions[version])
-    _replace(project, group, boundary_layer(path, version), -1)
+    _replace(project, group, boundary_layer(path, version, level), -1)
     for position, layer in enumerate(layers):
         _replace(project, group, layer, position)
         group.findLayer(layer.id()).setItemVisibilityChecked(position == 0)

@@ -80,6 +80,7 @@ class WijkatlasPanel(QDockWidget):
         self.atlas_file.fileChanged.connect(self.open_atlas)
         self.version_box = QComboBox()
         self.version_box.currentIndexChanged.connect(self._fill_choices)
+        self.level_box = QComboBox()
         self.year_list = QListWidget()
         self.indicator_tree = QTreeWidget()
         self.indicator_tree.setHeaderHidden(True)
@@ -90,6 +91,7 @@ class WijkatlasPanel(QDockWidget):
         form = QFormLayout()
         form.addRow(tr("label_atlas"), self.atlas_file)
         form.addRow(tr("label_version"), self.version_box)
+        form.addRow(tr("label_level"), self.level_box)
         layout = QVBoxLayout()
         layout.addLayout(form)
         layout.addWidget(QLabel(tr("label_indicators")))
@@ -124,15 +126,19 @@ class WijkatlasPanel(QDockWidget):
     def _fill_choices(self) -> None:
         self.indicator_tree.clear()
         self.year_list.clear()
+        self.level_box.clear()
         version, path = self.version_box.currentData(), self.atlas_path
         if not version or not path:
             return
         try:
             groups = atlas.indicators_by_theme(atlas.read_indicators(path, version))
             years = atlas.read_years(path, version)
+            levels = atlas.read_levels(path, version)
         except AtlasError as exc:
             self.atlas_message.setText(str(exc))
             return
+        for row in levels:
+            self.level_box.addItem(row["label"], row["id"])
         for theme, rows in groups.items():
             node = QTreeWidgetItem([theme])
             for row in rows:
@@ -166,7 +172,8 @@ class WijkatlasPanel(QDockWidget):
         try:
             layers = loader.load_atlas(self.atlas_path,
                                        self.version_box.currentData(), codes, years,
-                                       project=self.project)
+                                       project=self.project,
+                                       level=self.level_box.currentData() or "wijk")
         except AtlasError as exc:
             self.atlas_message.setText(str(exc))
             return []

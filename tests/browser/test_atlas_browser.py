@@ -249,7 +249,7 @@ def real(atlas_dir, tmp_path_factory):
     spec = expand_specs([read_spec(REPO / "maps" / "atlas.toml")], atlas_versions(gpkg))[0]
     pages = build_maps(gpkg, REPO / "maps", tmp_path_factory.mktemp("real_maps"))
     res = pyogrio.read_dataframe(gpkg, layer="results")
-    res = res[res["version"].astype(str) == spec.version]
+    res = res[(res["version"].astype(str) == spec.version) & (res["level"] == "wijk")]
     inds = pyogrio.read_dataframe(gpkg, layer="indicators").set_index("code")
     return {"gpkg": gpkg, "spec": spec, "index": pages[0], "grenzen": pages[1], "res": res,
             "inds": inds}

@@ -33,11 +33,20 @@ def classes(path: Path, version: str, variable: str) -> list[dict]:
                       f"variable = '{variable}' ORDER BY class_index")
 
 
-def values(path: Path, version: str, variable: str, year: int) -> dict[str, float | None]:
-    """``{unit_code: value}`` of one version, variable and year (None: no value)."""
+def has_levels(path: Path) -> bool:
+    """Whether the atlas has area levels (a ``level`` column in ``results``)."""
+    ds = ogr.Open(str(path))
+    layer = ds.GetLayerByName("results")
+    return layer.GetLayerDefn().GetFieldIndex("level") >= 0
+
+
+def values(path: Path, version: str, variable: str, year: int,
+           level: str = "wijk") -> dict[str, float | None]:
+    """``{unit_code: value}`` of one version, level, variable and year (None: no value)."""
+    where = f" AND level = '{level}'" if has_levels(path) else ""
     return {r["unit_code"]: r["value"] for r in rows(
         path, f"SELECT unit_code, value FROM results WHERE version = '{version}' AND "
-              f"variable = '{variable}' AND year = {int(year)}")}
+              f"variable = '{variable}' AND year = {int(year)}{where}")}
 
 
 def variables_with_classes(path: Path, version: str) -> list[str]:

@@ -207,7 +207,7 @@
       var avg = counted ? asIndex(I.avg) : I.avg;
       // The scale follows the wijk's own values (padded); the gemeente line is clipped to it.
       var all = own.filter(function (v) { return v !== null; });
-      if (!all.length) { return "<p>Geen gegevens voor deze wijk.</p>"; }
+      if (!all.length) { return "<p>Geen gegevens voor " + esc(D.unitThis || "deze wijk") + ".</p>"; }
       var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
       var pad = (hi - lo) * 0.15 || Math.max(Math.abs(hi) * 0.05, 1);
       lo -= pad; hi += pad;
@@ -282,7 +282,8 @@
       return "<div class=\"wa-popup\"><b>" + esc(D.units.name[j]) + "</b><div>" +
         esc(I.title) + ", " + years[0] + "–" + years[years.length - 1] +
         "</div>" + chart(I, j) +
-        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> wijk " +
+        "<div class=\"wa-key\"><span class=\"wa-own-key\"></span> " +
+        esc(D.unitNoun || "wijk") + " " +
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
         (I.survey ? surveyTable(I, j) :
           "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>") +
@@ -365,9 +366,10 @@
       L.DomEvent.disableScrollPropagation(legendDiv);
       return legendDiv;
     };
-    C.titleControl(map, D.title, /wijken/.test(D.versionName) ? D.versionName :
-      D.versionName + " · " + fmt(D.units.code.length, 0) + " wijken", basemaps.pages,
-      D.choice, D.version);
+    var noun = D.unitsNoun || "wijken";
+    C.titleControl(map, D.title, noun === "wijken" && /wijken/.test(D.versionName) ?
+      D.versionName : D.versionName + " · " + fmt(D.units.code.length, 0) + " " + noun,
+      basemaps.pages, D.choice, D.version);
     panel.addTo(map);
     legend.addTo(map);
 
@@ -399,7 +401,8 @@
             "</td><td class=\"wa-count\">" + counts[e[0]] + "</td></tr>";
         }
       });
-      html += "</table><div class=\"wa-legend-note\">aantal wijken per klasse</div>";
+      html += "</table><div class=\"wa-legend-note\">aantal " + esc(D.unitsNoun || "wijken") +
+        " per klasse</div>";
       legendDiv.innerHTML = html;
     }
 
