@@ -7,10 +7,12 @@ from geo.atlas import build_atlas
 from geo.catalog import Catalog, Indicator, load_catalog
 from geo.crosswalk import build_crosswalk, raster_points
 from geo.disclosure import DisclosureRule, protect
-from geo.errors import WijkatlasError
+from geo.errors import WijkatlasError, WijkatlasNotice
 from geo.fetch import fetch_cbs, init_atlas
 from geo.kerncijfers import check_codes, read_statline, read_values
+from geo.kinds import KINDS, Kind
 from geo.lineage import changed_areas, diff_units
+from geo.pipeline import reaggregate_files, reaggregate_layers
 from geo.reaggregate import CrosswalkMatrix, reaggregate
 from geo.records import (
     count_records,
@@ -43,9 +45,10 @@ from geo.validate import repair_geometries, validate_units
 __version__ = "0.1.0"
 
 __all__ = [
-    "Catalog", "CrosswalkMatrix", "DisclosureRule", "Indicator", "WijkatlasError",
-    "build_atlas", "count_records", "load_record_source", "locate_records", "protect",
-    "read_records", "records_results",
+    "KINDS", "Catalog", "CrosswalkMatrix", "DisclosureRule", "Indicator", "Kind",
+    "WijkatlasError", "WijkatlasNotice", "build_atlas", "count_records", "load_record_source",
+    "locate_records", "protect", "read_records", "reaggregate_files", "reaggregate_layers",
+    "records_results",
     "build_crosswalk", "changed_areas", "check_codes", "diff_units", "draft_version",
     "fetch_cbs", "harmonise", "import_units", "init_atlas", "list_versions",
     "load_cbs_buurten", "load_catalog", "load_questionnaire", "load_version",

@@ -236,13 +236,18 @@ def parse_cells(raw: pd.Series, *, file: str | Path, column: str | np.ndarray,
         return str(columns[i]), row, (str(codes.iloc[i]) if codes is not None else None)
 
     text, is_text = _text_cells(raw)
+    # Only cells with a separator need the decimal rules (most cells are plain integers).
+    sep = (is_text & text.str.contains(r"[.,]", regex=True).fillna(False)
+           .to_numpy(dtype=bool))
     if decimal is None:
-        decimal, found = detect_decimal(text[is_text])
+        decimal, found = detect_decimal(text[sep])
         if decimal is None and found:
             _refuse_mixed({m: (str(columns[i]), where(i)[1], str(text.iloc[i]))
                            for m, i in found.items()}, file)
     if decimal is None:
-        ambiguous = text.str.fullmatch(_AMBIGUOUS.pattern).fillna(False).to_numpy(dtype=bool)
+        ambiguous = np.zeros(len(text), dtype=bool)
+        ambiguous[sep] = text[sep].str.fullmatch(_AMBIGUOUS.pattern).fillna(False) \
+            .to_numpy(dtype=bool)
         if ambiguous.any():
             i = int(np.flatnonzero(ambiguous)[0])
             col, row, unit = where(i)
@@ -258,14 +263,22 @@ def parse_cells(raw: pd.Series, *, file: str | Path, column: str | np.ndarray,
                     "decimal comma (1.998 is then read as 1998) or a decimal point "
                     "(1,998 is then read as 1998) somewhere in the file.", rule="ambiguous")
         decimal = "."
-    norm, wrong = _normalise(text, decimal)
-    wrong &= is_text
-    direct = pd.to_numeric(raw.where(~is_text), errors="coerce")
-    lower = text.str.lower()
+    norm = text.copy()
+    wrong = np.zeros(len(text), dtype=bool)
+    if sep.any():
+        norm_sep, wrong_sep = _normalise(text[sep], decimal)
+        norm[sep] = norm_sep
+        wrong[sep] = wrong_sep
+    if is_text.all():
+        direct = pd.Series(np.full(len(raw), np.nan))
+    else:
+        direct = pd.to_numeric(raw.where(~is_text), errors="coerce")
     not_number = direct.isna().to_numpy()
-    is_zero = lower.isin(ZERO_SYMBOLS).to_numpy() & not_number
-    is_supp = lower.isin(SUPPRESSED_SYMBOLS).to_numpy() & not_number
-    is_miss = (lower.isin(MISSING_SYMBOLS).to_numpy() | (~is_text & raw.isna().to_numpy())) \
+    symbols = {k: tuple({*v, *(x.upper() for x in v)}) for k, v in (
+        ("zero", ZERO_SYMBOLS), ("supp", SUPPRESSED_SYMBOLS), ("miss", MISSING_SYMBOLS))}
+    is_zero = text.isin(symbols["zero"]).to_numpy() & not_number
+    is_supp = text.isin(symbols["supp"]).to_numpy() & not_number
+    is_miss = (text.isin(symbols["miss"]).to_numpy() | (~is_text & raw.isna().to_numpy())) \
         & not_number
     from_text = pd.to_numeric(norm.where(is_text & ~wrong, ""), errors="coerce") \
         .to_numpy(dtype=float, na_value=np.nan)
@@ -449,7 +462,9 @@ def wide_to_long(frame: pd.DataFrame, *, catalog: Catalog, file: str | Path,
     # convention for the whole file, and no per-column overhead on wide tables.
     n = len(frame)
     names = list(mapped)
-    cells = pd.concat([frame[c].astype(object) for c in names], ignore_index=True)
+    same = all(isinstance(frame[c].dtype, pd.StringDtype) for c in names)
+    cells = pd.concat([frame[c] if same else frame[c].astype(object) for c in names],
+                      ignore_index=True)
     value, status = parse_cells(
         cells, file=file, column=np.repeat(np.array([str(c) for c in names], dtype=object), n),
         rows=pd.Series(np.tile(rows.to_numpy(), len(names))),

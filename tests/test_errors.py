@@ -403,6 +403,15 @@ COMMANDS = {
     "reaggregate --catalog": ["reaggregate", "--source", "{src}", "--values", "{values}",
                               "--target", "{tgt}", "--catalog", "{f}", "--out", "{out}"],
     "maps --atlas": ["maps", "--atlas", "{f}", "--out", "{out_dir}"],
+    "records --source": ["records", "--source", "{f}", "--target", "{tgt}", "--out", "{out}"],
+    "records --target": ["records", "--source", str(REPO / "layers/records/politie.toml"),
+                         "--target", "{f}", "--out", "{out}"],
+    "survey --questions": ["survey", "--respondents", "{values}", "--questions", "{f}",
+                           "--population", "{values}", "--target", "{tgt}", "--out", "{out}"],
+    "survey --respondents": ["survey", "--respondents", "{f}", "--questions",
+                             str(REPO / "layers/enquete/vragenlijst_2019.toml"),
+                             "--population", "{values}", "--target", "{tgt}",
+                             "--out", "{out}"],
 }
 BROKEN = ["empty.csv", "empty.gpkg", "nul.csv", "text.gpkg", "corrupt.gpkg",
           "garbage.geojson", "latin1.toml", "notes.txt", "truncated.xlsx", "csv_as.xlsx",
@@ -423,4 +432,8 @@ def test_every_command_refuses_every_broken_file_in_one_line(command, inputs, ba
             isinstance(res.exception, SystemExit), (name, repr(res.exception))
         assert res.exit_code == 2, (command, name, res.output)
         assert "unexpected" not in res.output, (name, res.output)
+        lines = res.stderr.splitlines()
+        assert sum(line.startswith("error: ") for line in lines) == 1, (name, res.stderr)
+        assert all(line.startswith(("error: ", "notice: ")) for line in lines), \
+            (name, res.stderr)
         assert list(out_dir.iterdir()) == [], (name, list(out_dir.iterdir()))

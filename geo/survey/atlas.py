@@ -10,7 +10,6 @@ leaves: result rows in ``geo.units.RESULT_COLUMNS`` order, and the unplaced repo
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from geo.catalog import Catalog, Indicator
 from geo.errors import WijkatlasError
+from geo.files import read_toml
 from geo.survey import Edition, locate, survey_editions
 from geo.survey.questionnaire import load_questionnaire
 from geo.survey.respondents import read_respondents
@@ -54,11 +54,7 @@ def read_survey_config(path: str | Path, *,
     if not path.exists():
         raise WijkatlasError("survey configuration not found.", file=path,
                              fix="correct `survey` in layers/atlas.toml or remove it.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise WijkatlasError(f"not a readable TOML file ({exc}).", file=path,
-                             fix="save it as UTF-8 TOML.") from None
+    raw = read_toml(path, what="survey configuration", fix="save it as UTF-8 TOML.")
     editions = []
     for i, entry in enumerate(raw.get("edition", []), start=1):
         for key in ("year", "respondents", "questions"):

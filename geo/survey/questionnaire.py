@@ -27,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import pandas as pd
 
 from geo.catalog import THEMES
 from geo.errors import WijkatlasError
+from geo.files import read_toml
 
 KINDS = ("share", "mean")
 
@@ -125,11 +125,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     if not path.exists():
         raise WijkatlasError("questionnaire not found.", file=path,
                              fix="give the path of the vragenlijst TOML file.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise WijkatlasError(f"not a readable TOML file ({exc}).", file=path,
-                             fix="save the questionnaire as UTF-8 TOML.") from None
+    raw = read_toml(path, what="questionnaire", fix="save the questionnaire as UTF-8 TOML.")
     entries = raw.get("question")
     if not isinstance(entries, list) or not entries:
         raise WijkatlasError("no [[question]] tables.", file=path,
