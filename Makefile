@@ -63,6 +63,7 @@ bench: venv
 	$(PY) -m bench.records_bench        # register records: 10M points, 1M addresses vs sjoin
 	$(PY) -m bench.whole_process        # hard year-over-year pair: command line vs tobler script
 	$(PY) -m bench.sliver_rules --synthetic  # sliver rules on real and synthetic pairs
+	$(PY) -m bench.survey_bench         # survey: 100,000 respondents x 60 questions x 5 editions
 
 clean:
 	rm -rf build

@@ -562,10 +562,10 @@ def fill_parts(results: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     and the population :math:`D` the rate was computed from.
     """
     out = results.copy()
-    kinds = {c: catalog[c].kind for c in catalog.indicators}
-    ref = {c: (catalog[c].denominator if kinds[c] == "share" else catalog[c].weight)
-           for c in catalog.indicators if kinds[c] in ("share", "mean", "median")}
-    per = {c: (catalog[c].per if kinds[c] == "share" else 1.0) for c in ref}
+    specs = {c: catalog[c].spec for c in catalog.indicators}  # the registry, geo.kinds
+    ref = {c: catalog[c].ref(specs[c].denominator) for c in catalog.indicators
+           if specs[c].rule in ("weighted", "counts_ratio")}
+    per = {c: (catalog[c].per if specs[c].scaled else 1.0) for c in ref}
     need = (out["variable"].isin(list(ref)) & out["numerator"].isna()
             & out["status"].isin(["observed", "partial"]) & out["value"].notna())
     if not need.any():

@@ -84,8 +84,8 @@ def test_no_small_wijk_count_follows_from_the_published_levels(tables):
 
 def test_register_rates_carry_numerator_and_denominator(tables):
     rec, _, ind = tables
-    rates = set(ind.loc[(ind["kind"] == "share") & (ind["small_label"].fillna("") != ""),
-                        "code"])
+    rates = set(ind.loc[ind["kind"].isin(["share", "ratio"])
+                        & (ind["small_label"].fillna("") != ""), "code"])
     shown = rec[rec["variable"].isin(rates) & (rec["status"] == "observed")
                 & (rec["value"] > 0)]
     assert len(shown) and shown["denominator"].notna().all()

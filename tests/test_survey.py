@@ -497,3 +497,22 @@ def test_command_on_a_draft_version_of_the_register(tmp_path):
     assert 0 < len(report) < 60
     placed = wijk[wijk["variable"] == "P_VRIJWIL"]["n"].sum()
     assert placed > 2400
+
+
+def test_atlas_margins_from_the_nearest_year_when_the_edition_year_is_missing():
+    from geo.register import load_version
+    from geo.survey import Edition
+    from geo.survey.atlas import atlas_survey, read_survey_config
+
+    cfg = read_survey_config(REPO / "layers/enquete/enquete.toml")
+    q = load_questionnaire(REPO / "layers/enquete/vragenlijst_2016.toml")
+    people = read_respondents(REPO / "layers/enquete/respondenten_2016.csv", q)
+    units = load_version(REPO, "2016").units
+    counts = pd.DataFrame([
+        {"unit_code": c, "year": 2015, "variable": v, "value": x} for c in units["code"]
+        for v, x in (("AANT_MAN", 1000), ("AANT_VROUW", 1000), ("A_15_24", 200),
+                     ("A_25_44", 500), ("A_45_64", 600), ("A_65_OO", 400))])
+    rows, unplaced = atlas_survey([Edition(2016, people, q)], units, counts, cfg, version="2016")
+    observed = rows[rows["status"] == "observed"]
+    assert set(observed["method"]) == {"rake (bevolking 2015)"}
+    assert len(unplaced) > 0 and set(rows["year"]) == {2016}

@@ -425,6 +425,8 @@ def _survey_fields(entry: dict, sub: pd.DataFrame, rows: np.ndarray, cols: np.nd
     the comparison line (``avg``)."""
     if "n" not in sub.columns or not sub["n"].notna().any():
         return
+    if "source" in sub.columns and not (sub["source"] == "survey").any():
+        return  # only survey figures have respondents and a margin
     grid = np.full(shape, np.nan)
     grid[rows, cols] = pd.to_numeric(sub["n"], errors="coerce").to_numpy(dtype=float)
     entry["n"] = _sparse(grid, 0)

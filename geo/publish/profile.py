@@ -36,7 +36,8 @@ def environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
     env.globals.update(markers=MARKERS, status_labels=STATUS_LABELS, pct=_pct, area=_area,
-                       sources_of=sources_of, year_has_data=_year_has_data)
+                       sources_of=sources_of, year_has_data=_year_has_data,
+                       duplicate_labels=_duplicate_labels)
     return env
 
 
@@ -58,6 +59,16 @@ def _year_has_data(fig: Figure, year: int) -> bool:
     without any is a year without a measurement (e.g. no survey that year)."""
     i = fig.years.index(year)
     return bool(fig.gemeente) and fig.gemeente[i].status != "missing"
+
+
+def _duplicate_labels(unit: UnitProfile) -> set[str]:
+    """Labels that two indicators of the unit share (e.g. one from CBS, one from a register):
+    those show their source next to the label."""
+    seen: dict[str, int] = {}
+    for fig in unit.figures:
+        if fig.has_data:
+            seen[fig.label] = seen.get(fig.label, 0) + 1
+    return {label for label, n in seen.items() if n > 1}
 
 
 def sources_of(figures: Iterable[Figure]) -> list[str]:

@@ -110,16 +110,20 @@ def atlas_survey(editions: list[Edition], units: gpd.GeoDataFrame, counts: pd.Da
     unplaced
         The unplaced report of every edition.
     """
-    populations = {}
+    populations, margin_year = {}, {}
+    margins = counts[counts["variable"].isin(MARGIN_VARIABLES)]
+    available = sorted(int(y) for y in margins["year"].unique())
+    if not available:
+        raise WijkatlasError("no BRP counts (men, women, age groups) for the survey weights.",
+                             file=config.path, fix="add Kerncijfers with AANT_MAN, AANT_VROUW "
+                                                   "and the age groups A_15_24 .. A_65_OO.")
     for ed in editions:
-        year_counts = counts[(counts["year"] == ed.year)
-                             & counts["variable"].isin(MARGIN_VARIABLES)]
-        if year_counts.empty:
-            raise WijkatlasError(f"no BRP counts of {ed.year} for the survey weights.",
-                                 file=config.path, unit=str(ed.year),
-                                 fix="add the Kerncijfers of that year, or drop the edition.")
+        # the counts of the survey year; without them, the nearest year (said in `method`)
+        year = min(available, key=lambda y: (abs(y - ed.year), y))
+        margin_year[ed.year] = year
         populations[ed.year] = population_from_counts(
-            year_counts, min_age=config.min_age, source=f"Kerncijfers {ed.year}")
+            margins[margins["year"] == year], min_age=config.min_age,
+            source=f"Kerncijfers {year}")
     res = survey_editions(editions, units, populations, addresses=addresses,
                           min_n=config.min_n, indicative_n=config.indicative_n,
                           weighting=config.weighting, trim=config.trim,
@@ -129,7 +133,9 @@ def atlas_survey(editions: list[Edition], units: gpd.GeoDataFrame, counts: pd.Da
         "version": version, "level": r["level"], "unit_code": r["code"], "unit_name": r["name"],
         "year": r["year"].astype(int), "variable": r["variable"], "value": r["value"],
         "lower": r["lower"], "upper": r["upper"], "status": r["status"],
-        "interpolated_share": 0.0, "method": r["weighting"],
+        "interpolated_share": 0.0,
+        "method": [w if margin_year[y] == y or not w else f"{w} (bevolking {margin_year[y]})"
+                   for w, y in zip(r["weighting"], r["year"], strict=True)],
         "approximate": r["indicative"].astype(int), "source": "survey",
         "n": r["n"].astype(float), "significance": r["significance"],
         "reason": np.where(r["status"] == "too_few", f"n < {config.min_n}",

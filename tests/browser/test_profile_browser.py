@@ -143,3 +143,117 @@ def test_accessibility_and_screenshots(site, tab, which):
             t.shot(f"{which}-{size_name}-popup")
             assert t.axe() == [], f"{which} with popup at {size_name}"
         t.close()
+
+
+def _overlaps(page, selectors: list[str]) -> list[tuple[str, str]]:
+    """Pairs of visible elements (first match of each selector) whose boxes overlap."""
+    return page.evaluate("""sels => {
+        const boxes = sels.map(s => [s, document.querySelector(s)])
+          .filter(([, e]) => e && e.offsetParent !== null && getComputedStyle(e).display !== 'none')
+          .map(([s, e]) => [s, e.getBoundingClientRect()]).filter(([, r]) => r.width && r.height);
+        const out = [];
+        for (let i = 0; i < boxes.length; i++) for (let k = i + 1; k < boxes.length; k++) {
+          const [a, r] = boxes[i], [b, q] = boxes[k];
+          if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 &&
+              q.top < r.bottom - 1) out.push([a, b]);
+        }
+        return out; }""", selectors)
+
+
+PANELS = [".wa-title", ".wa-controls", ".wa-legend", ".leaflet-control-attribution",
+          ".leaflet-control-scale", ".leaflet-control-zoom", ".leaflet-control-layers"]
+
+
+def test_phone_layout_nothing_covers_the_popup_or_each_other(site, tab):
+    t = tab(site["index"].as_uri(), size=SIZES["phone"], ready=True)
+    page = t.page
+    assert _overlaps(page, PANELS) == []
+    for code in ("W02", "W12", "W15"):
+        page.mouse.click(*unit_point(page, site["gpkg"], code))
+        page.wait_for_selector(".leaflet-popup")
+        page.wait_for_timeout(300)
+        hits = [p for p in _overlaps(page, [".leaflet-popup", *PANELS, ".leaflet-tooltip"])
+                if ".leaflet-popup" in p]
+        assert hits == [], code
+        assert page.locator(".leaflet-popup b").first.is_visible()
+        page.locator(".leaflet-popup-close-button").click()
+        page.wait_for_selector(".leaflet-popup", state="detached")  # faded out and removed
+    g = tab(site["grenzen"].as_uri(), size=SIZES["phone"], ready=True)
+    assert _overlaps(g.page, PANELS) == []
+    assert t.errors == [] and g.errors == []
+
+
+def test_slider_years_units_classes_and_partial_shares(site, tab):
+    t = tab(site["index"].as_uri(), ready=True)
+    page = t.page
+    report = page.evaluate("""() => {
+        const api = window.wijkatlas, D = api.data, out = {moved: [], tenMinste: [], aa: [],
+          doubled: []};
+        const last = D.years.length - 1;
+        D.indicators.forEach(I => {
+          api.setYear(last); api.setIndicatorCode(I.code);
+          const ys = I.cls.map((r, y) => /[^m]/.test(r) ? y : -1).filter(y => y >= 0);
+          if (ys.length && !ys.includes(api.state.year)) out.moved.push(I.code);
+          if (ys.length < D.years.length && ys.length &&
+              !document.querySelector('#wa-years-note').textContent.includes('Gegevens voor'))
+            out.moved.push(I.code + ' (note)');
+          document.querySelectorAll('#wa-legend td').forEach(td => {
+            const m = /^(.+) - (.+)$/.exec(td.textContent.trim());
+            if (m && m[1] === m[2]) out.aa.push(I.code + ': ' + td.textContent);
+          });
+          const title = document.querySelector('.wa-legend-title').textContent;
+          if (I.unit && title.split(I.unit).length > 2) out.doubled.push(title);
+          if (I.kind === 'count') return;
+          I.cls.forEach((row, y) => { for (let j = 0; j < row.length; j++) {
+            if (row[j] >= 'a' && row[j] <= 'j') { api.setYear(y);
+              const tip = api.tooltipOf(D.units.code[j]);
+              if (tip.includes('ten minste')) out.tenMinste.push(I.code + ' ' + D.years[y]); } } });
+        });
+        return out; }""")
+    assert report == {"moved": [], "tenMinste": [], "aa": [], "doubled": []}
+    assert t.errors == []
+
+
+def test_popup_chart_states_change_and_index(site, tab):
+    t = tab(site["index"].as_uri(), ready=True)
+    page = t.page
+    page.evaluate("window.wijkatlas.setIndicatorCode('AANT_INW')")
+    page.mouse.click(*unit_point(page, site["gpkg"], "W02"))
+    text = page.locator(".leaflet-popup").inner_text()
+    res = pyogrio.read_dataframe(site["gpkg"], layer="results")
+    row = res[(res["version"] == "2020") & (res["unit_code"] == "W02")
+              & (res["variable"] == "AANT_INW") & (res["status"] == "observed")]
+    first, last = row.sort_values("year")["value"].iloc[[0, -1]]
+    assert f"(index {round(last / first * 100)})" in text
+    assert "index, eerste jaar = 100" in text
+    # the wijk's own line spans most of the chart's height (scaled to the wijk, not to 0)
+    ys = page.evaluate("""() => [...document.querySelectorAll('.leaflet-popup circle.wa-own')]
+        .map(c => +c.getAttribute('cy'))""")
+    assert max(ys) - min(ys) > 50
+
+
+def test_boundary_map_basemap_tooltips_and_other_outline(site, tab):
+    t = tab(site["grenzen"].as_uri(), ready=True)
+    page = t.page
+    api = "window.wijkatlas"
+    assert page.evaluate(f"[{api}.version, {api}.outline]") == ["2020", "2016"]
+    tips = page.evaluate(f"""() => Object.fromEntries(Object.entries({api}.layers).map(
+        ([v, g]) => [v, g.units.getLayers().map(
+            l => [l.unitCode, l.getTooltip().getContent()])]))""")
+    for version, rows in tips.items():
+        for code, tip in rows:
+            assert not ("nieuw" in tip and "gewijzigd" in tip), (version, code, tip)
+    assert any("afgesplitst van W08" in tip for code, tip in tips["2020"] if code == "W15")
+    assert any("gewijzigd in de" in tip for code, tip in tips["2016"] if code == "W08")
+    # switch to 2016: the 2020 outline is drawn over it
+    page.get_by_text("Wijkindeling Heusden 2016", exact=False).first.click()
+    assert page.evaluate(f"[{api}.version, {api}.outline]") == ["2016", "2020"]
+    assert page.evaluate(f"{api}.map.hasLayer({api}.layers['2020'].outline)")
+    # choosing a basemap in the other control throws nothing
+    page.evaluate("""() => [...document.querySelectorAll('.leaflet-control-layers')]
+        .filter(c => c.textContent.includes('OpenStreetMap'))
+        .forEach(c => c.classList.add('leaflet-control-layers-expanded'))""")
+    page.get_by_text("OpenStreetMap (online)").click()
+    page.get_by_text("Geen achtergrond (offline)").click()
+    # offline, the blocked tiles fail to load (not an error of the page); nothing may throw
+    assert [e for e in t.errors if not e.startswith("Failed to load resource")] == []

@@ -291,26 +291,31 @@
           "\">Wijkprofiel " + esc(D.units.name[j]) + "</a></p>" : "") + "</div>";
     }
 
-    /** Pan the map so that no panel (title, indicator panel, legend, attribution) covers the
-     * popup: down below the panels above it, or up above the panels below it. */
+    /** Pan the map (instead of Leaflet's auto-pan) so that the popup lies inside the map and
+     * no panel (title, indicator panel, legend, attribution) covers it: down below the panels
+     * above it, or up above the panels below it. */
     function keepClear(pop) {
       var el = pop.getElement();
       if (!el) { return; }
-      var p = el.getBoundingClientRect(), down = 0, up = 0;
+      var c = map.getContainer().getBoundingClientRect(), p = el.getBoundingClientRect();
+      var dx = 0, down = Math.max(0, c.top + 10 - p.top), up = 0;
+      if (p.right > c.right - 10) { dx = p.right - (c.right - 10); }
+      if (p.left - dx < c.left + 10) { dx = p.left - (c.left + 10); }
       var panels = map.getContainer().querySelectorAll(".wa-panel, .leaflet-control-attribution");
       for (var i = 0; i < panels.length; i++) {
         var r = panels[i].getBoundingClientRect();
-        if (!r.width || !r.height || r.right <= p.left || r.left >= p.right ||
+        if (!r.width || !r.height || r.right <= p.left - dx || r.left >= p.right - dx ||
             r.bottom <= p.top || r.top >= p.bottom) { continue; }
-        if (r.top < p.top) { down = Math.max(down, r.bottom + 6 - p.top); }
+        // Panels in the top corners push the popup down, those at the bottom push it up.
+        if (panels[i].closest(".leaflet-top")) { down = Math.max(down, r.bottom + 6 - p.top); }
         else { up = Math.max(up, p.bottom + 6 - r.top); }
       }
-      if (down || up) { map.panBy([0, up - down], { animate: false }); }
+      if (down && up) { up = 0; }  // no room for both: keep the popup's top (its name) clear
+      if (dx || down || up) { map.panBy([dx, up - down], { animate: false }); }
     }
 
     group.bindTooltip(tooltip, { sticky: true, className: "wa-tooltip" });
-    group.bindPopup(popup, { maxWidth: 280, autoPanPaddingTopLeft: L.point(10, 120),
-      autoPanPaddingBottomRight: L.point(10, 40) });
+    group.bindPopup(popup, { maxWidth: 280, autoPan: false });
     map.on("popupopen", function (e) {
       L.DomUtil.addClass(map.getContainer(), "wa-popup-open");
       group.closeTooltip();
