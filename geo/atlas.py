@@ -6,6 +6,7 @@ What goes in is described by ``layers/atlas.toml``; the layout of the GeoPackage
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyogrio
 
 from geo.atomic import replace_dir, write_csv, write_gpkg_layers
 from geo.catalog import DEFAULT_CATALOG, REF_FIELDS, Catalog, load_catalog
+from geo.classes import class_settings, map_classes_table
 from geo.errors import WijkatlasError
 from geo.files import read_toml, require_keys
 from geo.levels import (
@@ -28,7 +30,7 @@ from geo.levels import (
     survey_levels,
     with_levels,
 )
-from geo.lineage import changed_areas
+from geo.lineage import changed_areas, diff_units, lineage_text
 from geo.progress import ProgressBar
 from geo.register import load_version
 from geo.series import YearInput, addresses_in_year, harmonise, trend_table
@@ -36,6 +38,8 @@ from geo.sources import area_ha, load_cbs_buurten
 from geo.units import RESULT_COLUMNS
 
 CONFIG = Path("layers") / "atlas.toml"
+#: ``versions = "published"`` in layers/atlas.toml: every published version of the register.
+PUBLISHED = "published"
 #: What a build writes into its output folder. The build replaces these as one transaction;
 #: anything else found in the folder (e.g. ``plugin/`` of ``make plugin``) is kept.
 BUILD_OUTPUTS = {"atlas.gpkg", "exports", "maps", "profiles", "book", "incijfers",
@@ -83,12 +87,10 @@ def read_config(root: str | Path) -> AtlasConfig:
     raw = read_toml(path, what="atlas configuration")
     require_keys(raw, ("versions", "buurten", "kerncijfers"), file=path,
                  what="atlas configuration",
-                 example='versions = ["2016", "2020"] (the boundary versions to build)')
-    if not isinstance(raw["versions"], list):
-        raise WijkatlasError("versions is not a list.", file=path,
-                             fix='write it as a list of version ids, e.g. versions = ["2020"].')
+                 example='versions = "published" (every published boundary version)')
     return AtlasConfig(
-        root=root, name=raw.get("name", "Wijkatlas"), versions=[str(v) for v in raw["versions"]],
+        root=root, name=raw.get("name", "Wijkatlas"),
+        versions=_versions(root, raw["versions"], path),
         catalog=root / raw["catalog"] if raw.get("catalog") else DEFAULT_CATALOG,
         buurten=raw["buurten"],
         kerncijfers=raw["kerncijfers"],
@@ -99,6 +101,32 @@ def read_config(root: str | Path) -> AtlasConfig:
         gemeente=str(raw.get("gemeente", "gemeente")),
         gemeente_name=str(raw.get("gemeente_name", raw.get("gemeente", "Gemeente"))),
         survey=root / raw["survey"] if raw.get("survey") else None)
+
+
+def _versions(root: Path, declared, path: Path) -> list[str]:
+    """The versions to build: ``"published"`` (every published version, oldest first) or a
+    list of ids."""
+    if declared == PUBLISHED:
+        # A read-only scan (no register lock: reading the configuration changes nothing); a
+        # published version changed on disk stays in the list, and loading it refuses the
+        # build with the fix (geo.register.load_version).
+        found = []
+        for meta_file in sorted((root / "boundaries").glob("*/version.toml")):
+            if meta_file.parent.name.startswith("."):
+                continue
+            try:
+                meta = tomllib.loads(meta_file.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise WijkatlasError(f"cannot read the version ({exc}).", file=meta_file,
+                                     fix="restore the file from version control.") from exc
+            if meta.get("status") == "published":
+                found.append((str(meta.get("valid_from", "")), meta_file.parent.name))
+        return [vid for _, vid in sorted(found)]
+    if isinstance(declared, list) and declared:
+        return [str(v) for v in declared]
+    raise WijkatlasError(f"versions = {declared!r} is neither \"published\" nor a list of ids.",
+                         file=path, fix='write versions = "published" (every published '
+                                        "version), or a list of version ids.")
 
 
 def indicator_table(catalog: Catalog, synthetic: bool) -> pd.DataFrame:
@@ -166,9 +194,9 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
     """
     config = read_config(root)
     if not config.versions:
-        raise WijkatlasError("the atlas configuration names no boundary version to build "
-                             "(versions = []).", file=config.root / CONFIG,
-                             fix='draft and publish a version, then list it: versions = ["2024"].')
+        raise WijkatlasError("the register has no published version to build.",
+                             file=config.root / "boundaries",
+                             fix="publish one: wijkatlas versions publish ID.")
     catalog = load_catalog(config.catalog)
     inputs = load_year_inputs(config, catalog)
     if not inputs:
@@ -189,14 +217,17 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
             version = load_version(config.root, vid)
             units = version.units
             targets[vid] = units
+            parent_id = version.meta.get("parent")
+            parent_units = load_version(config.root, parent_id).units if parent_id else None
+            texts = lineage_text(diff_units(parent_units, units)) if parent_id else {}
             layers[f"wijkindeling_{vid}"] = gpd.GeoDataFrame({
                 "code": units["code"], "name": units["name"], "version": vid,
                 "lineage": units["lineage"], "lineage_parents": units["parents"].map(",".join),
+                "lineage_text": [texts.get(c, "") for c in units["code"]],
                 "definition": units["definition"], "area_ha": area_ha(units.geometry),
             }, geometry=units.geometry, crs=units.crs)
-            parent_id = version.meta.get("parent")
             if parent_id:
-                moved = changed_areas(load_version(config.root, parent_id).units, units)
+                moved = changed_areas(parent_units, units)
                 layers[f"changes_{parent_id}_{vid}"] = moved.assign(
                     from_version=parent_id, to_version=vid)
             version_rows.append({**{k: version.meta.get(k, "") for k in (
@@ -267,13 +298,12 @@ def build_atlas(root: str | Path, out_dir: str | Path, *, progress: bool = False
         layers[f"trend_{vid}"] = trend
     layers["atlas"] = pd.DataFrame([{"name": config.name, "credit": config.credit,
                                      "synthetic": int(config.synthetic)}])
-    classes = _map_classes(results[results["level"] == "wijk"], indicators,
-                           config.root / "maps")
-    if classes is not None:
-        layers["map_classes"] = classes
-        level_classes = level_classes_table(results, indicators, config.root / "maps")
-        if len(level_classes):
-            layers["level_classes"] = level_classes
+    settings = class_settings(config.root / CONFIG)
+    layers["map_classes"] = map_classes_table(results[results["level"] == "wijk"], indicators,
+                                              settings)
+    level_classes = level_classes_table(results, indicators, settings)
+    if len(level_classes):
+        layers["level_classes"] = level_classes
     out_dir = Path(out_dir)
     with replace_dir(out_dir, keep=lambda name: name not in BUILD_OUTPUTS,
                      what=f"the build folder {out_dir}") as tmp:
@@ -339,14 +369,6 @@ def as_result_table(frame: pd.DataFrame, *, source: str, level: str = "wijk") ->
         if column not in frame:
             frame[column] = "" if column in ("significance", "reason") else np.nan
     return frame[list(RESULT_COLUMNS)]
-
-
-def _map_classes(results, indicators, maps_dir: Path) -> pd.DataFrame | None:
-    try:
-        from geo.maps.classes import map_classes_table
-    except ImportError:
-        return None
-    return map_classes_table(results, indicators, maps_dir)
 
 
 def export_tables(results: pd.DataFrame, trends: dict[str, pd.DataFrame], catalog: Catalog,

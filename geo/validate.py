@@ -281,6 +281,7 @@ def validate_units(
         band = float(reference_tolerance_m)
         inside = shapely.buffer(reference, -band) if band > 0 else reference
         outer = shapely.difference(shapely.difference(inside, filled), inner)
+        first = len(report.issues)
         report.issues += _pieces(outer, tolerance_ha, "gap",
                                  "part of the gemeente of {size} not covered by any unit (next to "
                                  "{units})",
@@ -288,6 +289,16 @@ def validate_units(
                                  units=good, codes=good_codes)
         around = shapely.buffer(reference, band) if band > 0 else reference
         outside = shapely.difference(union, around)
+        differ = (float(shapely.area(outer)) + float(shapely.area(outside))) / SQM_PER_HA
+        whole = float(shapely.area(reference)) / SQM_PER_HA
+        if whole > 0 and differ > 0.01 * whole:
+            report.issues.insert(first, Issue(
+                "warning", "outline_mismatch",
+                f"the units and the outline differ by {differ:,.1f} ha ({differ / whole:.1%} of "
+                "the outline) along the boundary: the outline is probably another "
+                "generalisation than the units' boundaries",
+                "check a version against its own outline (wijkatlas versions validate ID), or "
+                "state the generalisation difference with --outline-tolerance-m."))
         report.issues += _pieces(outside, tolerance_ha, "outside",
                                  "{size} of unit(s) {units} outside the gemeente",
                                  "clip the units to the gemeente boundary, or check that the "

@@ -146,7 +146,8 @@ def write_atlas(path: Path, specs_dir: Path | None = None, *, with_classes: bool
     path
         The GeoPackage to write.
     specs_dir
-        Map specifications used for ``map_classes`` (default: the repository's ``maps/``).
+        Atlas configuration whose ``[classes]`` make ``map_classes`` (default: the
+        repository's ``layers/atlas.toml``).
     with_classes
         Write the ``map_classes`` table (as the engine's build does).
     extra_results
@@ -171,7 +172,9 @@ def write_atlas(path: Path, specs_dir: Path | None = None, *, with_classes: bool
     })
     tables = {"versions": versions, "indicators": INDICATORS, "results": res}
     if with_classes:
-        tables["map_classes"] = map_classes_table(res, INDICATORS, specs_dir or REPO / "maps")
+        config = specs_dir if specs_dir and Path(specs_dir).is_file() else \
+            REPO / "layers" / "atlas.toml"
+        tables["map_classes"] = map_classes_table(res, INDICATORS, config)
     for name, df in tables.items():
         pyogrio.write_dataframe(df, path, layer=name, driver="GPKG")
     return {"units": units, **tables}

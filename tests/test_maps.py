@@ -10,7 +10,6 @@ from pathlib import Path
 import maps_fixture
 import numpy as np
 import pandas as pd
-import pyogrio
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -24,7 +23,6 @@ from geo.maps.classes import (
     assign_classes,
     class_bounds,
     format_nl,
-    map_classes_table,
     palette,
 )
 from geo.maps.data import decode_geometry, encode_geometry
@@ -100,45 +98,48 @@ def test_palettes_are_the_safe_colorbrewer_ones():
             assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
 
 
-def test_map_classes_table_follows_the_contract_and_the_specs(atlas):
+def test_map_classes_are_per_indicator_the_same_in_every_version(atlas):
     _, tables = atlas
     classes = tables["map_classes"]
     assert list(classes.columns) == MAP_CLASSES_COLUMNS
     res = tables["results"]
     drawn = res[res["status"].isin(["observed", "partial"])]
-    for (version, variable), group in classes.groupby(["version", "variable"]):
-        values = drawn[(drawn["version"] == version) & (drawn["variable"] == variable)]["value"]
+    for variable, group in classes.groupby("variable"):
+        values = drawn[drawn["variable"] == variable]["value"]  # every version and year
         assert group["lower"].min() == values.min() and group["upper"].max() == values.max()
-        assert list(group["class_index"]) == list(range(len(group)))
-    # maps/atlas.toml: P_65_EO_JR equal interval, PuBu, for version 2020 only
-    p65 = classes[(classes["version"] == "2020") & (classes["variable"] == "P_65_EO_JR")]
-    assert set(p65["scheme"]) == {"equal_interval"} and list(p65["colour"]) == palette("PuBu", 5)
-    widths = (p65["upper"] - p65["lower"]).to_numpy()
-    assert np.allclose(widths, widths[0])
-    other = classes[(classes["version"] == "2016") & (classes["variable"] == "P_65_EO_JR")]
-    assert set(other["scheme"]) == {"quantiles"}
+        per_version = [g.drop(columns="version").reset_index(drop=True)
+                       for _, g in group.groupby("version")]
+        assert len(per_version) == 2
+        pd.testing.assert_frame_equal(per_version[0], per_version[1])
+        assert list(per_version[0]["class_index"]) == list(range(len(per_version[0])))
+    # layers/atlas.toml: P_65_EO_JR equal interval, PuBu, in every version
+    p65 = classes[classes["variable"] == "P_65_EO_JR"]
+    assert set(p65["scheme"]) == {"equal_interval"}
+    for _, group in p65.groupby("version"):
+        assert list(group["colour"]) == palette("PuBu", 5)
+        widths = (group["upper"] - group["lower"]).to_numpy()
+        assert np.allclose(widths, widths[0])
     assert all(" - " in label for label in classes["label"])
 
 
-def test_conflicting_or_invalid_specs_are_refused(tmp_path):
-    (tmp_path / "a.toml").write_text('file = "a.html"\nversion = "2020"\n'
-                                     '[variables.X]\nscheme = "quantiles"\n')
-    (tmp_path / "b.toml").write_text('file = "b.html"\nversion = "2020"\n'
-                                     '[variables.X]\nscheme = "equal_interval"\n')
-    res = pd.DataFrame({"version": ["2020"], "variable": ["X"], "value": [1.0],
-                        "status": ["observed"]})
-    ind = pd.DataFrame({"code": ["X"], "decimals": [0]})
-    with pytest.raises(WijkatlasError, match="classified differently") as err:
-        map_classes_table(res, ind, tmp_path)
-    assert "b.toml" in str(err.value)
-    bad = tmp_path / "c.toml"
-    bad.write_text('file = "c.html"\nversion = "2020"\npalette = "RdYlGn"\n')
+def test_invalid_class_settings_and_page_class_keys_are_refused(tmp_path):
+    from geo.classes import class_settings
+
+    config = tmp_path / "atlas.toml"
+    config.write_text('[classes]\npalette = "RdYlGn"\n')
     with pytest.raises(WijkatlasError, match="colour-blind-safe") as err:
-        read_spec(bad)
-    assert "c.toml" in str(err.value) and "YlGnBu" in str(err.value)
-    bad.write_text('file = "c.html"\nversion = "2020"\nscheme = "fixed"\nbreaks = [3, 1]\n')
+        class_settings(config)
+    assert "atlas.toml" in str(err.value) and "YlGnBu" in str(err.value)
+    config.write_text('[classes.X]\nscheme = "fixed"\nbreaks = [3, 1]\n')
     with pytest.raises(WijkatlasError, match="increasing"):
+        class_settings(config)
+    config.write_text('[classes.X]\nscheme = "fixed"\nbreaks = [1, 3]\n')
+    assert class_settings(config).spec("X") == ClassSpec(scheme="fixed", k=2, breaks=(1.0, 3.0))
+    bad = tmp_path / "c.toml"
+    bad.write_text('file = "c.html"\n[variables.X]\nscheme = "quantiles"\n')
+    with pytest.raises(WijkatlasError, match="no longer a page setting") as err:
         read_spec(bad)
+    assert "layers/atlas.toml" in str(err.value)
 
 
 def test_geometry_encoding_round_trips_to_the_quantum():
@@ -163,7 +164,7 @@ def test_geometry_encoding_round_trips_to_the_quantum():
 
 
 def test_pages_are_self_contained(pages):
-    assert [p.name for p in pages] == ["index.html", "grenzen.html"]
+    assert [p.name for p in pages] == ["index.html", "grenzen.html", "index_2016.html"]
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]+src=", text, re.I)
@@ -204,15 +205,12 @@ def test_text_from_data_is_escaped(pages):
     assert page_data(pages[0])["units"]["name"][9] == maps_fixture.EVIL_NAME
 
 
-def test_classes_are_computed_when_the_table_is_absent(atlas, tmp_path):
+def test_the_web_map_does_not_compute_classes_itself(tmp_path):
     gpkg = tmp_path / "no_classes.gpkg"
     maps_fixture.write_atlas(gpkg, MAPS, with_classes=False)
-    assert "map_classes" not in pyogrio.list_layers(gpkg)[:, 0]
-    page = build_maps(gpkg, MAPS, tmp_path / "out")[0]
-    with_table = build_maps(atlas[0], MAPS, tmp_path / "out2")[0]
-    a, b = page_data(page), page_data(with_table)
-    assert [i["classes"] for i in a["indicators"]] == [i["classes"] for i in b["indicators"]]
-    assert [i["cls"] for i in a["indicators"]] == [i["cls"] for i in b["indicators"]]
+    with pytest.raises(WijkatlasError, match="no map_classes table") as err:
+        build_maps(gpkg, MAPS, tmp_path / "out")
+    assert "wijkatlas build" in str(err.value)
 
 
 def test_bad_input_is_refused_and_nothing_is_written(tmp_path):
@@ -239,7 +237,7 @@ def test_spec_naming_an_absent_version_or_indicator_is_refused(atlas, tmp_path):
     specs.mkdir()
     spec = specs / "atlas.toml"
     spec.write_text('file = "index.html"\nversion = "2030"\n')
-    with pytest.raises(WijkatlasError, match="wijkindeling_2030"):
+    with pytest.raises(WijkatlasError, match="2030"):
         build_maps(atlas[0], specs, tmp_path / "out")
     spec.write_text('file = "index.html"\nversion = "2020"\nindicators = ["NOPE"]\n')
     with pytest.raises(WijkatlasError, match="NOPE") as err:

@@ -35,12 +35,13 @@ def _atlas_toml(name: str, gemeente: str, versions: list[str], credit: str,
         "name": name,
         "gemeente": gemeente,
         **({"gemeente_name": gemeente_name} if gemeente_name else {}),
-        "versions": versions,
+        "versions": "published",
         "catalog": "layers/indicators.toml",
         "buurten": f"layers/cbs/cbs_buurten_{{year}}_{gemeente}.geojson",
         "kerncijfers": f"layers/kerncijfers/kerncijfers_{{year}}_{gemeente}.csv",
         "synthetic": False,
         "credit": credit,
+        "classes": {"scheme": "quantiles", "k": 5, "palette": "YlGnBu"},
     }
     return ("# What `wijkatlas build` builds (made by `wijkatlas init`). Add years with\n"
             "# `wijkatlas fetch cbs --years 2019-2023`; they are found through the buurten and\n"
@@ -51,8 +52,8 @@ def _atlas_toml(name: str, gemeente: str, versions: list[str], credit: str,
 
 def _maps_toml(title: str, version: str) -> str:
     return tomli_w.dumps({
-        "kind": "atlas", "file": "index.html", "title": title, "version": version,
-        "default_indicator": "AANT_INW", "scheme": "quantiles", "k": 5, "palette": "YlGnBu",
+        "kind": "atlas", "file": "index.html", "title": title, "versions": "all",
+        "version": "newest", "default_indicator": "AANT_INW",
     })
 
 

@@ -19,7 +19,7 @@ import shapely
 from geo.catalog import THEMES, display_title
 from geo.errors import WijkatlasError, shorten
 from geo.kinds import KINDS
-from geo.maps.classes import assign_classes, map_classes_table
+from geo.maps.classes import assign_classes
 from geo.maps.specs import MapSpec
 from geo.publish.model import safe_file_stem
 from geo.units import CRS, STATUSES, VALUE_STATUSES, WEB_CRS
@@ -76,6 +76,15 @@ def read_units(atlas: Path, version: str, level: str = "wijk") -> gpd.GeoDataFra
         raise WijkatlasError("a unit code occurs twice.", file=atlas, unit=str(dup.iloc[0]),
                              fix=f"give every unit of version {version} its own code.")
     return gdf.to_crs(WEB_CRS).reset_index(drop=True)
+
+
+def atlas_versions(atlas: Path) -> list[dict]:
+    """Rows of the atlas's ``versions`` table (``id``, ``name``), oldest ``valid_from`` first."""
+    versions = read_table(atlas, "versions", ["id", "name"])
+    versions["id"] = versions["id"].astype(str)
+    keys = ["valid_from", "id"] if "valid_from" in versions.columns else ["id"]
+    versions = versions.sort_values(keys, kind="stable")
+    return versions[["id", "name"]].to_dict("records")
 
 
 def atlas_levels(atlas: Path, version: str) -> list[tuple[str, str]]:
@@ -298,22 +307,24 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
     res = res.reset_index(drop=True)
     codes = pd.Index(units["code"])
     _check_results(res, atlas, codes)
-    if spec.level != "wijk" and "level_classes" in names:
+    if spec.level != "wijk":
+        if "level_classes" not in names:
+            raise WijkatlasError("the atlas has no level_classes table.", file=atlas,
+                                 unit="level_classes", fix="rebuild the atlas with "
+                                 "`wijkatlas build` (the engine computes the classes).")
         classes = read_table(atlas, "level_classes", ["level", "version", "variable",
                                                       "class_index", "lower", "upper",
                                                       "colour", "label"])
         classes = classes[classes["level"].astype(str) == spec.level]
         classes_src: Path | str = atlas
-    elif spec.level == "wijk" and "map_classes" in names:
+    else:
+        if "map_classes" not in names:
+            raise WijkatlasError("the atlas has no map_classes table.", file=atlas,
+                                 unit="map_classes", fix="rebuild the atlas with `wijkatlas build` "
+                                 "(the engine computes the classes as part of the build).")
         classes = read_table(atlas, "map_classes", ["version", "variable", "class_index",
                                                     "lower", "upper", "colour", "label"])
-        classes_src = atlas
-    else:
-        all_res = read_table(atlas, "results", ["version", "variable", "value", "status"])
-        if "level" in all_res:
-            all_res = all_res[all_res["level"].fillna("wijk").astype(str) == spec.level]
-        classes = map_classes_table(all_res.astype({"version": str}), indicators, specs_dir)
-        classes_src = "map_classes (computed from maps/)"
+        classes_src: Path | str = atlas
     classes = classes.astype({"version": str})
     classes = classes[classes["version"] == spec.version]
 
@@ -390,6 +401,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                              fix="name one of the page's indicators, or leave it out.")
     return {
         "title": spec.title, "version": spec.version, "level": spec.level,
+        "choice": [dict(c) for c in spec.choice],
         **level_nouns(atlas, spec.version, spec.level),
         "versionName": str(vrow["name"].iloc[0]) if len(vrow) else f"Wijkindeling {spec.version}",
         "years": years, "default": spec.default_indicator or out_inds[0]["code"],
@@ -445,7 +457,8 @@ def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:
     for j, (version, gdf) in enumerate(zip(spec.versions, gdfs, strict=True)):
         lineage = gdf.get("lineage", pd.Series("", index=gdf.index)).fillna("").astype(str)
         parents = gdf.get("lineage_parents", pd.Series("", index=gdf.index)).fillna("")
-        changed = (lineage != "unchanged").to_numpy() if j > 0 else np.zeros(len(gdf), bool)
+        changed = (lineage != "unchanged").to_numpy().copy() if j > 0 else \
+            np.zeros(len(gdf), bool)
         if j + 1 < len(gdfs):
             nxt = gdfs[j + 1]
             nxt_changed = nxt.get("lineage", pd.Series("", index=nxt.index)) != "unchanged"
@@ -458,6 +471,8 @@ def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:
             "name": str(vrow["name"].iloc[0]) if len(vrow) else f"Wijkindeling {version}",
             "code": gdf["code"].astype(str).tolist(), "name_": gdf["name"].astype(str).tolist(),
             "lineage": lineage.tolist(), "parents": parents.astype(str).tolist(),
+            "text": gdf.get("lineage_text", pd.Series("", index=gdf.index)).fillna("")
+            .astype(str).tolist(),
             "changed": changed.astype(bool).tolist(),
             "geom": encode_geometry(gdf.geometry.values),
         })

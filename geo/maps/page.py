@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import folium
@@ -26,10 +27,10 @@ from jinja2 import Template
 from geo.atomic import write_text
 from geo.errors import WijkatlasError
 from geo.maps.assets import head_html
-from geo.maps.data import atlas_payload, boundaries_payload
+from geo.maps.data import atlas_payload, atlas_versions, boundaries_payload
 from geo.maps.html import finish_page
 from geo.maps.slots import Slots
-from geo.maps.specs import MapSpec, read_specs
+from geo.maps.specs import MapSpec, expand_specs, read_specs
 
 PDOK_GRIJS = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
               "{z}/{x}/{y}.png")
@@ -117,7 +118,8 @@ def render_page(spec: MapSpec, atlas: Path, specs_dir: Path, pages: list[dict]) 
     control = folium.LayerControl(position="topright", collapsed=True)
     control._id = "basemaps"
     control.add_to(m)
-    others = [p for p in pages if p["file"] != spec.file]
+    own = {spec.file} | {c["file"] for c in spec.choice}
+    others = [p for p in pages if p["file"] not in own]
     m.add_child(_PageScript(function, payload, none, online, others, slots))
     text = slots.fill(m.get_root().render())
     return finish_page(text, label=html.escape(f"Kaart: {spec.title}"))
@@ -176,8 +178,13 @@ def build_maps(atlas: Path, specs_dir: Path, out_dir: Path) -> list[Path]:
     if not specs:
         raise WijkatlasError("no map specification (*.toml) found.", file=specs_dir,
                              fix="add e.g. maps/atlas.toml with kind = \"atlas\".")
-    specs = specs + level_specs(specs, atlas)
-    pages = [{"file": s.file, "title": s.title} for s in specs]
+    n_own = len(specs)
+    # "all"/"newest" resolved first (a page per version); the level pages follow the default
+    # version's page (their version choice is the wijk pages').
+    specs = expand_specs(specs, atlas_versions(atlas))
+    levels = [replace(s, choice=()) for s in level_specs(specs[:n_own], atlas)]
+    pages = [{"file": s.file, "title": s.title} for s in specs[:n_own] + levels]
+    specs = specs[:n_own] + levels + specs[n_own:]
     rendered = [(out_dir / s.file, render_page(s, atlas, specs_dir, pages)) for s in specs]
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in rendered:

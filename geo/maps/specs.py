@@ -3,46 +3,37 @@
 Two kinds of page:
 
 ``kind = "atlas"``
-    The themed choropleth atlas on one boundary version, with a time control. Keys:
-    ``file`` (page name, e.g. ``index.html``), ``title``, ``version``, optional
-    ``from_year`` / ``to_year``, ``level`` (default ``"wijk"``; or a level of the version such
-    as ``"kern"``; an atlas page also gets a page per level of its version automatically),
-    ``themes`` (subset of the eight themes), ``indicators``
-    (subset of variable codes), ``default_indicator``, and classification defaults
-    ``scheme``, ``k``, ``palette``. Per variable overrides go in ``[variables.<code>]`` with
-    ``scheme``, ``k``, ``palette`` and (for ``scheme = "fixed"``) ``breaks``, the upper
-    bounds of the classes.
+    The themed choropleth atlas with a time control and a choice of wijkindeling. Keys:
+    ``file`` (page name of the default version, e.g. ``index.html``), ``title``,
+    ``versions`` (``"all"``, the default: every version in the atlas GeoPackage, or a list of
+    ids), ``version`` (the one shown first: ``"newest"``, the default, is the version with the
+    latest ``valid_from``), optional ``from_year`` / ``to_year``, ``themes`` (subset of the
+    eight themes), ``indicators`` (subset of variable codes), ``default_indicator``. The other
+    versions get pages ``<file stem>_<id>.html``; every page offers the choice of version.
+    Classification is not a page setting: it is declared per indicator for the whole atlas in
+    ``layers/atlas.toml`` (``[classes]``, see :mod:`geo.classes`). ``level`` (default
+    ``"wijk"``; or a level of the version such as ``"kern"``; an atlas page also gets a page
+    per level of its version automatically).
 
 ``kind = "boundaries"``
-    The boundary-change map: ``file``, ``title``, ``versions`` (e.g. ``["2016", "2020"]``).
+    The boundary-change map: ``file``, ``title``, ``versions`` (``"all"``, the default, or a
+    list such as ``["2016", "2020"]``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from geo.classes import SAFE_PALETTES, SCHEMES, ClassSpec  # noqa: F401  (re-exported)
 from geo.errors import WijkatlasError
 from geo.files import read_toml
 
-SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "fixed")
-#: Sequential ColorBrewer palettes that stay distinguishable for colour-blind readers.
-SAFE_PALETTES = ("YlGnBu", "YlOrBr", "PuBu", "BuPu", "Blues", "Greens", "Purples", "Oranges")
-DEFAULT_SCHEME = "quantiles"
-DEFAULT_K = 5
-DEFAULT_PALETTE = "YlGnBu"
-MAX_K = 9
-
-
-@dataclass(frozen=True)
-class ClassSpec:
-    """How one variable is classified: scheme, number of classes, palette, fixed breaks."""
-
-    scheme: str = DEFAULT_SCHEME
-    k: int = DEFAULT_K
-    palette: str = DEFAULT_PALETTE
-    breaks: tuple[float, ...] = ()
+#: ``version`` / ``versions`` values resolved against the atlas's versions table.
+NEWEST = "newest"
+ALL = "all"
+CLASS_KEYS = ("scheme", "k", "palette", "breaks", "variables")
 
 
 @dataclass(frozen=True)
@@ -53,45 +44,17 @@ class MapSpec:
     kind: str
     file: str
     title: str
-    version: str = ""
-    versions: tuple[str, ...] = ()
+    version: str = NEWEST
+    versions: tuple[str, ...] = (ALL,)
     from_year: int | None = None
     to_year: int | None = None
     themes: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
     default_indicator: str = ""
+    #: For one page of an atlas spec written per version: every version's page, in order
+    #: (``{"id", "name", "file"}``), for the version choice.
+    choice: tuple = field(default_factory=tuple)
     level: str = "wijk"  # the wijken, or a higher level of the version (geo.levels)
-    classes: ClassSpec = field(default_factory=ClassSpec)
-    variables: dict[str, ClassSpec] = field(default_factory=dict)
-
-    def class_spec(self, variable: str) -> ClassSpec:
-        """The classification of ``variable``: its override, else the page default."""
-        return self.variables.get(variable, self.classes)
-
-
-def _class_spec(raw: dict, base: ClassSpec, path: Path, where: str) -> ClassSpec:
-    scheme = raw.get("scheme", base.scheme)
-    if scheme not in SCHEMES:
-        raise WijkatlasError(f"unknown classification scheme {scheme!r}.", file=path, unit=where,
-                             fix=f"use one of: {', '.join(SCHEMES)}.")
-    k = raw.get("k", base.k)
-    if not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise WijkatlasError(f"k = {k!r} is not a number of classes from 1 to {MAX_K}.",
-                             file=path, unit=where, fix="set k to a whole number from 1 to 9.")
-    palette = raw.get("palette", base.palette)
-    if palette not in SAFE_PALETTES:
-        raise WijkatlasError(f"palette {palette!r} is not one of the colour-blind-safe palettes.",
-                             file=path, unit=where, fix=f"use one of: {', '.join(SAFE_PALETTES)}.")
-    breaks = tuple(raw.get("breaks", base.breaks if scheme == base.scheme else ()))
-    if scheme == "fixed":
-        ok = breaks and all(isinstance(b, int | float) for b in breaks)
-        if not ok or list(breaks) != sorted(set(breaks)) or len(breaks) > MAX_K:
-            raise WijkatlasError("scheme 'fixed' needs increasing numeric breaks.",
-                                 file=path, unit=where,
-                                 fix="give breaks = [upper bound of class 1, class 2, ...], "
-                                     "at most 9, increasing.")
-        k = len(breaks)
-    return ClassSpec(scheme=scheme, k=k, palette=palette, breaks=tuple(float(b) for b in breaks))
 
 
 def read_spec(path: Path) -> MapSpec:
@@ -113,31 +76,37 @@ def read_spec(path: Path) -> MapSpec:
         raise WijkatlasError(f"file = {page!r} is not a page name like 'index.html'.", file=path,
                              fix="set file to a plain name ending in .html.")
     title = str(raw.get("title", "Wijkatlas"))
+    versions = raw.get("versions", ALL)
+    if versions == ALL:
+        versions = (ALL,)
+    elif isinstance(versions, list) and versions:
+        versions = tuple(str(v) for v in versions)
+    else:
+        raise WijkatlasError(f"versions = {versions!r} is neither \"all\" nor a list of ids.",
+                             file=path, fix='set versions = "all" (every version in the atlas) '
+                             'or a list such as ["2016", "2020"].')
     if kind == "boundaries":
-        versions = tuple(str(v) for v in raw.get("versions", ()))
-        if len(versions) < 2:
+        if versions != (ALL,) and len(versions) < 2:
             raise WijkatlasError("a boundary-change map needs two or more versions.", file=path,
-                                 fix='set versions = ["2016", "2020"].')
+                                 fix='set versions = "all" or a list such as ["2016", "2020"].')
         return MapSpec(path=path, kind=kind, file=page, title=title, versions=versions)
-    version = str(raw.get("version", ""))
-    if not version:
-        raise WijkatlasError("the atlas page names no boundary version.", file=path,
-                             fix='set version = "2020" (an id from the versions table).')
-    base = _class_spec(raw, ClassSpec(), path, "page defaults")
-    variables = {
-        str(code): _class_spec(sub, base, path, str(code))
-        for code, sub in raw.get("variables", {}).items()
-    }
+    moved = [k for k in CLASS_KEYS if k in raw]
+    if moved:
+        raise WijkatlasError(
+            f"{', '.join(moved)}: classification is no longer a page setting.", file=path,
+            fix="declare it once per indicator for all versions in layers/atlas.toml: "
+                '[classes] scheme = "quantiles" ..., [classes.<code>] palette = "PuBu" ...')
+    version = str(raw.get("version", NEWEST)) or NEWEST
     level = str(raw.get("level", "wijk"))
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", level):
         raise WijkatlasError(f"level = {level!r} is not a level id.", file=path,
                              fix='use "wijk" or the id of a level in levels.toml, e.g. "kern".')
     return MapSpec(
-        path=path, kind=kind, file=page, title=title, version=version, level=level,
+        path=path, kind=kind, file=page, title=title, version=version, versions=versions,
+        level=level,
         from_year=raw.get("from_year"), to_year=raw.get("to_year"),
         themes=tuple(raw.get("themes", ())), indicators=tuple(raw.get("indicators", ())),
         default_indicator=str(raw.get("default_indicator", "")),
-        classes=base, variables=variables,
     )
 
 
@@ -153,33 +122,58 @@ def read_specs(specs_dir: Path) -> list[MapSpec]:
     return specs
 
 
-def class_specs(specs: list[MapSpec]) -> dict[tuple[str, str], ClassSpec]:
-    """Explicit classification per (version, variable); refuse conflicting specs.
+def _page_name(spec: MapSpec, version: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", version):
+        raise WijkatlasError(f"version id {version!r} cannot name a page.", file=spec.path,
+                             unit=version, fix="use version ids of letters, digits, - and _.")
+    return f"{Path(spec.file).stem}_{version}.html"
 
-    Only variables named in a ``[variables.<code>]`` table are explicit; every other
-    variable of an atlas page's version gets that page's defaults (see
-    :func:`version_defaults`).
+
+def expand_specs(specs: list[MapSpec], versions: list[dict]) -> list[MapSpec]:
+    """Resolve ``"all"`` and ``"newest"`` against the atlas's versions and write out one page
+    per version of every atlas spec.
+
+    Parameters
+    ----------
+    specs
+        As read by :func:`read_specs`.
+    versions
+        Rows of the atlas's ``versions`` table (``id``, ``name``), oldest ``valid_from`` first.
+
+    Returns
+    -------
+    The pages to render: every spec's own page in spec order (an atlas spec's showing its
+    default version), then the other versions' pages of the atlas specs
+    (``<stem>_<id>.html``); atlas pages carry ``choice`` listing all of them, boundary specs
+    their versions resolved.
     """
-    out: dict[tuple[str, str], tuple[ClassSpec, Path]] = {}
+    ids = [str(v["id"]) for v in versions]
+    names = {str(v["id"]): str(v.get("name") or v["id"]) for v in versions}
+    pages, extra = [], []
     for spec in specs:
-        if spec.kind != "atlas":
+        chosen = ids if spec.versions == (ALL,) else list(spec.versions)
+        unknown = [v for v in chosen if v not in ids]
+        if unknown or not chosen:
+            raise WijkatlasError(
+                f"version(s) {', '.join(unknown) or '(none)'} not in the atlas (it has: "
+                f"{', '.join(ids) or 'none'}).", file=spec.path,
+                fix='set versions = "all", or name versions the atlas was built with '
+                    "(wijkatlas build builds every published version).")
+        if spec.kind == "boundaries":
+            if len(chosen) < 2:
+                raise WijkatlasError("a boundary-change map needs two or more versions.",
+                                     file=spec.path, fix="publish a second version, or leave "
+                                     "this map out.")
+            pages.append(replace(spec, versions=tuple(chosen)))
             continue
-        for code, cs in spec.variables.items():
-            key = (spec.version, code)
-            if key in out and out[key][0] != cs:
-                raise WijkatlasError(
-                    f"variable {code} of version {spec.version} is classified differently in "
-                    f"{out[key][1].name}.", file=spec.path, unit=code,
-                    fix="classify a variable the same way in every spec of one version, so "
-                        "the web map and QGIS agree.")
-            out[key] = (cs, spec.path)
-    return {k: v[0] for k, v in out.items()}
-
-
-def version_defaults(specs: list[MapSpec]) -> dict[str, ClassSpec]:
-    """The page-default classification per version (first atlas spec of that version)."""
-    out: dict[str, ClassSpec] = {}
-    for spec in specs:
-        if spec.kind == "atlas":
-            out.setdefault(spec.version, spec.classes)
-    return out
+        default = chosen[-1] if spec.version == NEWEST else spec.version
+        if default not in chosen:
+            raise WijkatlasError(f"version = {default!r} is not among the page's versions "
+                                 f"({', '.join(chosen)}).", file=spec.path,
+                                 fix='set version = "newest" or one of those ids.')
+        files = {v: spec.file if v == default else _page_name(spec, v) for v in chosen}
+        choice = tuple({"id": v, "name": names[v], "file": files[v]} for v in chosen)
+        for v in chosen:
+            (pages if v == default else extra).append(
+                replace(spec, version=v, versions=tuple(chosen), file=files[v], choice=choice))
+    return pages + extra

@@ -242,8 +242,12 @@ class WijkatlasPanel(QDockWidget):
         rows = self._run(redraw.list_versions, *self._cli_root())
         self.version_list.clear()
         for row in rows or []:
-            item = QListWidgetItem(f"{row['id']}  {row.get('name', '')} "
-                                   f"({tr('status_' + row.get('status', 'draft'))})")
+            status = tr("status_" + row.get("status", "draft"))
+            if row.get("intact") is False:
+                status = tr("status_changed")
+                self.redraw_log.append(tr("version_changed", version=row["id"],
+                                          fix=row.get("fix", "")))
+            item = QListWidgetItem(f"{row['id']}  {row.get('name', '')} ({status})")
             item.setData(ROLE, row["id"])
             self.version_list.addItem(item)
 

@@ -26,8 +26,12 @@ class RedrawError(Exception):
 
 
 def list_versions(cli: str | None = None, root: str | None = None) -> list[dict]:
-    """Return the versions of the register (``wijkatlas versions list --json``)."""
-    data = run_cli(["versions", "list", "--json"], cli=cli, root=root).json()
+    """Return the versions of the register (``wijkatlas versions list --json``).
+
+    A published version changed on disk has ``intact`` False and ``fix`` (the command exits 1
+    then, and still lists every version).
+    """
+    data = run_cli(["versions", "list", "--json"], cli=cli, root=root, ok_codes=(0, 1)).json()
     rows = data.get("versions", []) if isinstance(data, dict) else data
     return [dict(row, id=str(row["id"])) for row in rows]
 

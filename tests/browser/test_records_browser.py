@@ -28,10 +28,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def real(atlas_dir, tmp_path_factory):
-    from geo.maps.specs import read_spec
+    from geo.maps.data import atlas_versions
+    from geo.maps.specs import expand_specs, read_spec
 
     gpkg = atlas_dir / "atlas.gpkg"
-    spec = read_spec(REPO / "maps" / "atlas.toml")
+    # the spec as drawn on index.html: "newest" resolved against the atlas's versions
+    spec = expand_specs([read_spec(REPO / "maps" / "atlas.toml")], atlas_versions(gpkg))[0]
     pages = build_maps(gpkg, REPO / "maps", tmp_path_factory.mktemp("records_maps"))
     res = pyogrio.read_dataframe(gpkg, layer="results")
     res = res[(res["version"].astype(str) == spec.version) & (res["level"] == "wijk")

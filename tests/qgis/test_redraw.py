@@ -56,3 +56,22 @@ def test_draft_edit_validate_publish(cli, root, tmp_path):
     assert "gepubliceerd" in redraw.publish_layer(layer, work, cli=cli, root=root)
     assert layer.readOnly()
     assert {v["id"]: v["status"] for v in redraw.list_versions(cli, root)}["2030"] == "published"
+
+
+def test_a_published_version_changed_on_disk_is_flagged_in_the_panel(cli, root):
+    from pathlib import Path
+
+    from wijkatlas.panel import WijkatlasPanel
+
+    meta = Path(root) / "boundaries" / "2016" / "version.toml"
+    meta.write_text(meta.read_text().replace('name = "Centrum Drunen"', 'name = "Centrum"'))
+    rows = {r["id"]: r for r in redraw.list_versions(cli=cli, root=root)}
+    assert rows["2016"]["intact"] is False and rows["2020"]["intact"] is True
+    assert "2016" in rows["2016"]["fix"]
+    panel = WijkatlasPanel()
+    panel._cli_root = lambda: (cli, root)
+    panel.refresh_versions()
+    texts = [panel.version_list.item(i).text() for i in range(panel.version_list.count())]
+    assert any(t.startswith("2016") and "gewijzigd op schijf" in t for t in texts)
+    assert "Versie 2016 is gepubliceerd maar op schijf gewijzigd" in \
+        panel.redraw_log.toPlainText()

@@ -374,7 +374,7 @@
     var noun = D.unitsNoun || "wijken";
     C.titleControl(map, D.title, noun === "wijken" && /wijken/.test(D.versionName) ?
       D.versionName : D.versionName + " · " + fmt(D.units.code.length, 0) + " " + noun,
-      basemaps.pages);
+      basemaps.pages, D.choice, D.version);
     panel.addTo(map);
     legend.addTo(map);
 

@@ -19,8 +19,12 @@
       return V.changed[j] && next ? "gewijzigd in de " + esc(next.name) :
         (next ? "ongewijzigd in de " + esc(next.name) : "");
     }
-    var text = esc(LINEAGE[lineage] || lineage);
-    if (V.parents[j] && lineage !== "unchanged" && lineage !== "new") {
+    // The lineage in words from the engine (from where to where land moved, how much),
+    // else the short form.
+    var text = V.text && V.text[j] && lineage !== "unchanged" ? esc(V.text[j]) :
+      esc(LINEAGE[lineage] || lineage);
+    if (!(V.text && V.text[j]) && V.parents[j] && lineage !== "unchanged" &&
+        lineage !== "new") {
       text += " " + esc(V.parents[j]);
     }
     if (lineage === "unchanged" && V.changed[j] && next) {

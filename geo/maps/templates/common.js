@@ -71,16 +71,31 @@
     });
   }
 
-  /** Put a small box with the title and links to the other pages at the top left. */
-  function titleControl(map, title, subtitle, pages) {
+  /** Put a small box with the title and links to the other pages at the top left; with
+   *  ``choice`` (the pages of the other wijkindelingen) a version choice that opens them. */
+  function titleControl(map, title, subtitle, pages, choice, current) {
     var ctl = L.control({ position: "topleft" });
     ctl.onAdd = function () {
       var div = L.DomUtil.create("div", "wa-panel wa-title");
       var links = (pages || []).map(function (p) {
         return '<a href="' + encodeURI(p.file) + '">' + esc(p.title) + "</a>";
       }).join(" · ");
+      var pick = "";
+      if (choice && choice.length > 1) {
+        pick = "<label class=\"wa-version\">Wijkindeling <select id=\"wa-version\">" +
+          choice.map(function (c) {
+            return "<option value=\"" + esc(c.file) + "\"" + (c.id === current ? " selected" : "") +
+              ">" + esc(c.name) + "</option>";
+          }).join("") + "</select></label>";
+      }
       div.innerHTML = "<h1>" + esc(title) + "</h1><div class=\"wa-sub\">" + esc(subtitle) +
-        "</div>" + (links ? "<nav>" + links + "</nav>" : "");
+        "</div>" + pick + (links ? "<nav>" + links + "</nav>" : "");
+      var select = div.querySelector("#wa-version");
+      if (select) {
+        select.addEventListener("change", function () {
+          window.location.href = encodeURI(select.value);
+        });
+      }
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
