@@ -149,6 +149,9 @@ def count_records(
         atoms[f"u_{vid}"] = frag[f"u_{vid}"].to_numpy(dtype=np.int64)
     w = frag["weight"].to_numpy(dtype=float)
     atoms["n"] = w
+    # Records split over units by their addresses (a postcode spanning units, an unknown
+    # house number): the part of a count they make up is reported as interpolated_share.
+    atoms["split"] = np.where(w < 1.0, w, 0.0)
     for ind in counts:
         if ind.value:
             atoms[f"v_{ind.code}"] = w * rec[f"value_{ind.code}"].to_numpy(dtype=float)[r]
@@ -182,11 +185,15 @@ def count_records(
         n = a["n"].to_numpy(dtype=float)
         cell_n, primary, secondary = protect_labels(labels, [len(k[3]) for k in keys], n,
                                                     source.rule)
+        split = a["split"].to_numpy(dtype=float)
         for j, (ind, vid, level, all_codes) in enumerate(keys):
             value = cell_n[j]
+            lab = labels[:, j]
+            inside = lab >= 0
+            part = np.bincount(lab[inside], weights=split[inside], minlength=len(all_codes))
+            share = np.divide(part, cell_n[j], out=np.zeros(len(all_codes)),
+                              where=cell_n[j] > 0)
             if ind.value:
-                lab = labels[:, j]
-                inside = lab >= 0
                 value = np.bincount(lab[inside], weights=a[f"v_{ind.code}"].to_numpy()[inside],
                                     minlength=len(all_codes))
             status = np.where(primary[j], "small", np.where(secondary[j], "withheld",
@@ -194,13 +201,15 @@ def count_records(
             reason = np.where(primary[j], "primary", np.where(secondary[j], "secondary", ""))
             rows.append(pd.DataFrame({
                 "version": vid, "level": level, "unit_code": all_codes, "year": year,
-                "variable": ind.code, "value": value, "status": status, "reason": reason}))
+                "variable": ind.code, "value": value, "status": status, "reason": reason,
+                "interpolated_share": share}))
     if rows:
         out = pd.concat(rows, ignore_index=True)
     else:
         out = pd.DataFrame(columns=["version", "level", "unit_code", "year", "variable",
-                                    "value", "status", "reason"])
+                                    "value", "status", "reason", "interpolated_share"])
     out["value"] = out["value"].where(out["status"] == "observed")
+    out["interpolated_share"] = out["interpolated_share"].where(out["status"] == "observed")
     out = pd.concat([out, _rates(out, source, targets, levels, populations)],
                     ignore_index=True)
     # names: distinct (version, level, code) once, then mapped back
@@ -215,7 +224,7 @@ def count_records(
     out["source"] = "records"
     out["approximate"] = 0
     order = ["version", "level", "unit_code", "unit_name", "year", "variable", "value",
-             "status", "reason", "method", "source", "approximate"]
+             "status", "reason", "interpolated_share", "method", "source", "approximate"]
     return out[order].reset_index(drop=True)
 
 
