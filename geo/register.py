@@ -40,7 +40,12 @@ from geo.register_store import (
     version_dir,
     write_version_folder,
 )
-from geo.units import DEFAULT_OUTLINE_TOLERANCE_M, DEFAULT_TOLERANCE_HA, SQM_PER_HA
+from geo.units import (
+    DEFAULT_OUTLINE_TOLERANCE_M,
+    DEFAULT_TOLERANCE_HA,
+    SQM_PER_HA,
+    STORAGE_GRID_M,
+)
 from geo.untrusted import check_text, check_texts
 from geo.validate import Issue, ValidationReport, parse_iso_date, validate_units
 
@@ -516,8 +521,14 @@ def version_outline(root: str | Path, version: Version):
 
 def _save_draft(root, version: Version, units: gpd.GeoDataFrame, *,
                 tolerance_ha: float = DEFAULT_TOLERANCE_HA) -> Version:
-    """Derive lineage from the parent, validate, and write; refuse with the first error."""
+    """Derive lineage from the parent, validate, and write; refuse with the first error.
+
+    The geometry is validated as it will be stored (snapped to the millimetre grid, pieces
+    that collapse on it removed), so what an import accepts, publishing accepts too.
+    """
     units = units.reset_index(drop=True)
+    units = units.set_geometry(shapely.set_precision(
+        np.asarray(units.geometry.values, dtype=object), STORAGE_GRID_M), crs=units.crs)
     outline = version_outline(root, version)
     if version.meta.get("parent"):
         parent = load_version(root, version.meta["parent"])

@@ -17,6 +17,8 @@ WEB_CRS = "EPSG:4326"
 NL_BOUNDS_RD: tuple[float, float, float, float] = (-50_000.0, 250_000.0, 350_000.0, 700_000.0)
 
 SQM_PER_HA = 10_000.0
+#: Boundary versions are stored on this grid (metres): CBS coordinates are millimetres.
+STORAGE_GRID_M = 0.001
 #: Overlaps and gaps up to this many hectares are slivers (warnings, not errors).
 DEFAULT_TOLERANCE_HA = 0.01
 #: Generalisation differences between a version's units and the gemeente outline it is checked
@@ -74,6 +76,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 __all__ = [
     "CELL_STATUSES", "CRS", "DEFAULT_OUTLINE_TOLERANCE_M", "DEFAULT_TOLERANCE_HA", "NL_BOUNDS_RD",
-    "REAGGREGATED_STATUSES", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES",
+    "REAGGREGATED_STATUSES", "RESULT_COLUMNS", "SQM_PER_HA", "STATUSES", "STORAGE_GRID_M",
     "STATUS_LABELS", "VALUE_STATUSES", "WEB_CRS",
 ]

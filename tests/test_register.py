@@ -223,3 +223,25 @@ def test_read_units_of_an_export_round_trips(tmp_path):
     back = read_units(out)
     assert len(back) == 15 and back.crs.to_epsg() == 28992
     assert isinstance(back, pd.DataFrame)
+
+
+def test_import_validates_the_geometry_as_stored(repo, tmp_path):
+    """A piece that collapses on the millimetre grid (QA: 5e-11 ha moved from W08 to W15)
+    must not leave a draft that publishing then refuses."""
+    draft_version(repo, "2026", "2020", valid_from="2026-01-01")
+    units = load_version(repo, "2026").units[["code", "name", "geometry"]].copy()
+    i08 = units.index[units["code"] == "W08"][0]
+    i15 = units.index[units["code"] == "W15"][0]
+    w15 = units.loc[i15, "geometry"]
+    minx, _, maxx, maxy = w15.bounds
+    piece = shapely.intersection(units.loc[i08, "geometry"],
+                                 shapely.box(minx, maxy, maxx, maxy + 150))
+    piece = shapely.intersection(piece, shapely.box(minx, maxy, maxx, maxy + 1e-4))
+    units.loc[i08, "geometry"] = shapely.difference(units.loc[i08, "geometry"], piece)
+    units.loc[i15, "geometry"] = shapely.union(w15, piece)
+    edited = tmp_path / "moved.gpkg"
+    units.to_file(edited, layer="units")
+    res = cli(repo, "versions", "import", "2026", str(edited))
+    assert res.exit_code == 0, res.output
+    assert validate_version(repo, "2026").valid
+    assert cli(repo, "versions", "publish", "2026").exit_code == 0
