@@ -276,3 +276,25 @@ def test_book_has_a_chapter_per_wijk_with_the_atlas_figures(book_2020):
     assert len(pages) <= 4 + 15 * MAX_PAGES_PER_WIJK + 2 * MAX_PAGES_PER_WIJK
     contents = pages[1]
     assert "Inhoud" in contents and all(n in contents for n in names)
+
+
+def test_profile_compares_a_wijk_with_its_kern(atlas_dir, tmp_path):
+    """Issue 13: the wijkprofiel shows the kern's figure next to the gemeente's, from the
+    atlas's own kern rows (never an average of wijken)."""
+    atlas = atlas_dir / "atlas.gpkg"
+    ed = load_edition(atlas, "2020")
+    levels = pyogrio.read_dataframe(atlas, layer="levels")
+    kern = levels[(levels["version"].astype(str) == "2020") & (levels["level"] == "kern")]
+    size = kern.groupby("area_code")["wijk_code"].transform("size")
+    row = kern[size > 1].iloc[0]
+    unit = next(u for u in ed.units if u.code == row["wijk_code"])
+    fig = next(f for f in unit.figures if f.code == "AANT_INW")
+    assert fig.kern_name == row["area_name"]
+    res = pyogrio.read_dataframe(atlas, layer="results")
+    want = res[(res["version"].astype(str) == "2020") & (res["level"] == "kern")
+               & (res["unit_code"] == row["area_code"]) & (res["variable"] == "AANT_INW")
+               & (res["year"] == fig.latest.year)]["value"].iloc[0]
+    assert fig.latest_kern.value == pytest.approx(want)
+    pages = build_profiles(atlas, tmp_path / "profiles", versions=["2020"])
+    page = next(p for p in pages if row["wijk_code"] in p.name)
+    assert f"Kern {row['area_name']}" in page.read_text(encoding="utf-8")

@@ -101,6 +101,8 @@ class Figure:
     relative_change: float | None = None
     share_of_gemeente: float | None = None
     marks: list[str] = field(default_factory=list)
+    kern_name: str = ""          # the kern the wijk lies in (when the atlas has that level)
+    latest_kern: Point | None = None
 
     @property
     def has_data(self) -> bool:
@@ -576,6 +578,8 @@ def load_edition(atlas: str | Path, version: str, edition: int | None = None) ->
                        ("unit_code", "variable"))
     empty: dict = {}
     ind_rows = inds.to_dict("records")
+    kern_of = kern_lookup(atlas, version)
+    kern_by = _by_year(res[res["level"] == "kern"].to_dict("records"), ("unit_code", "variable"))
     locator = locator_paths(units)
     gemeente_name = "de gemeente"
     gem_label = "gemeente"
@@ -585,6 +589,13 @@ def load_edition(atlas: str | Path, version: str, edition: int | None = None) ->
         figures = [build_figure(ind, years, wijk_by.get((code, ind["code"]), empty),
                                 gem_by_var.get((ind["code"],), empty), gem_label)
                    for ind in ind_rows]
+        if code in kern_of:
+            kern_code, kern_name = kern_of[code]
+            for fig in figures:
+                if fig.latest is not None:
+                    rows = kern_by.get((kern_code, fig.code), empty)
+                    fig.kern_name = kern_name
+                    fig.latest_kern = _point(rows.get(fig.latest.year), fig.latest.year)
         profiles.append(UnitProfile(
             code=code, name=str(unit["name"]), file_stem=safe_file_stem(code),
             area_ha=float(area_ha[code]), figures=figures,
@@ -606,6 +617,21 @@ def load_edition(atlas: str | Path, version: str, edition: int | None = None) ->
         methods={str(k): int(v) for k, v in methods.items()})
 
 
+def kern_lookup(atlas: Path, version: str) -> dict[str, tuple[str, str]]:
+    """Per wijk code its kern (code, name) from the atlas's ``levels`` table; wijken that
+    make up a kern on their own are left out (the kern figure would repeat the wijk's)."""
+    if "levels" not in _layers(atlas):
+        return {}
+    levels = read_layer(atlas, "levels", ("version", "level", "wijk_code", "area_code",
+                                          "area_name"))
+    kern = levels[(levels["version"].astype(str) == str(version))
+                  & (levels["level"] == "kern")]
+    size = kern.groupby("area_code")["wijk_code"].transform("size")
+    kern = kern[size > 1]
+    return {str(w): (str(c), str(n)) for w, c, n in
+            zip(kern["wijk_code"], kern["area_code"], kern["area_name"], strict=True)}
+
+
 def _by_year(records: list[dict], keys: tuple[str, ...]) -> dict[tuple, dict[int, dict]]:
     out: dict[tuple, dict[int, dict]] = {}
     for rec in records:
@@ -620,6 +646,6 @@ def versions_of(atlas: str | Path) -> list[str]:
 
 __all__ = [
     "Edition", "Figure", "MARKERS", "Point", "UnitProfile", "atlas_meta", "build_figure",
-    "gemeente_table", "load_edition", "locator_paths", "read_indicators", "read_layer",
-    "read_results", "safe_file_stem", "versions_of",
+    "gemeente_table", "kern_lookup", "load_edition", "locator_paths", "read_indicators",
+    "read_layer", "read_results", "safe_file_stem", "versions_of",
 ]
