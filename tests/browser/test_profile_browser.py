@@ -140,6 +140,11 @@ def test_accessibility_and_screenshots(site, tab, which):
         if which == "index":  # with a popup open as well
             t.page.mouse.click(*unit_point(t.page, site["gpkg"], "W02"))
             t.page.wait_for_selector(".leaflet-popup")
+            # Leaflet fades the popup in (and on a phone pans it clear of the panels): axe
+            # must see the settled page, not text at half opacity.
+            t.page.wait_for_function("""() => { const p = document.querySelector(
+                '.leaflet-popup'); return p && getComputedStyle(p).opacity === '1'; }""")
+            t.page.wait_for_timeout(400)
             t.shot(f"{which}-{size_name}-popup")
             assert t.axe() == [], f"{which} with popup at {size_name}"
         t.close()
