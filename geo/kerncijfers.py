@@ -64,6 +64,7 @@ through :func:`check_codes`, unit codes that are not in the geometry layer.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,16 +100,15 @@ NAME_COLUMNS = (
 LEVEL_PREFIX = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 LEVEL_PLURAL = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeenten"}
 
-def _kwb_tables() -> dict[int, str]:
+@functools.cache
+def kwb_tables() -> dict[int, str]:
+    """StatLine Kerncijfers wijken en buurten table per reference year (the single-year tables
+    of geo/fetch/cbs_services.toml, where every published year is kept as data). Read on
+    first use: :mod:`geo.fetch` itself imports this module."""
     from geo.fetch.services import load_services
 
     return {year: s.statline.table for year, s in load_services().years.items()
             if not s.statline.period}
-
-
-#: StatLine Kerncijfers wijken en buurten table per reference year (the single-year tables of
-#: geo/fetch/cbs_services.toml, where every published year is kept as data).
-KWB_TABLES = _kwb_tables()
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _NUMBER_SUFFIX = re.compile(r"_\d+$")
@@ -759,13 +759,13 @@ def read_statline(table_id: str, *, catalog: Catalog, municipality: str,
     Parameters
     ----------
     table_id
-        StatLine table, e.g. ``84583NED`` (2019); see :data:`KWB_TABLES`.
+        StatLine table, e.g. ``84583NED`` (2019); see :func:`kwb_tables`.
     municipality
         CBS gemeentecode, e.g. ``GM0797``.
     level
         ``buurt``, ``wijk`` or ``gemeente``.
     year
-        Reference year (default: looked up in :data:`KWB_TABLES`).
+        Reference year (default: looked up in :func:`kwb_tables`).
 
     Raises
     ------
@@ -806,7 +806,7 @@ def read_statline(table_id: str, *, catalog: Catalog, municipality: str,
     codes = frame[col].astype("string").str.strip().str.upper()
     keep = codes.str.startswith(unit_prefix).fillna(False).astype(bool)
     if year is None:
-        year = {v: k for k, v in KWB_TABLES.items()}.get(table_id.upper())
+        year = {v: k for k, v in kwb_tables().items()}.get(table_id.upper())
     rows_no = pd.Series(np.arange(len(frame)) + 1, index=frame.index)
     long = wide_to_long(frame[keep], catalog=catalog, file=source, code_column=col,
                         year=year, rows=rows_no[keep])
