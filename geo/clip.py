@@ -44,12 +44,17 @@ class RingStore:
         self.coords = np.ascontiguousarray(coords)
         self.ring_start = np.searchsorted(coord_ring, np.arange(len(rings) + 1))
         self.geom_start = np.searchsorted(ring_geom, np.arange(len(geoms) + 1))
+        self._paths: dict[int, list[np.ndarray]] = {}
 
     def paths(self, i: int) -> list[np.ndarray]:
-        """The rings of polygon ``i`` (each without its closing vertex)."""
-        starts = self.ring_start
-        return [self.coords[starts[r]:starts[r + 1] - 1]
-                for r in range(self.geom_start[i], self.geom_start[i + 1])]
+        """The rings of polygon ``i`` (each without its closing vertex); a polygon is in
+        several pairs, so the list is made once."""
+        found = self._paths.get(i)
+        if found is None:
+            starts = self.ring_start
+            found = self._paths[i] = [self.coords[starts[r]:starts[r + 1] - 1]
+                                      for r in range(self.geom_start[i], self.geom_start[i + 1])]
+        return found
 
 
 def _measure(rings: list[np.ndarray], owner: list[int], n: int) -> np.ndarray:

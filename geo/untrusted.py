@@ -86,13 +86,24 @@ def _text_columns(frame: pd.DataFrame) -> list:
             if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
 
 
+def _map_text(values: pd.Series, func) -> pd.Series:
+    """``func`` applied to the text cells of a column, once per distinct value (codes and
+    names repeat over years and variables); other cells unchanged."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([func(u) if isinstance(u, str) else u for u in uniques], dtype=object)
+    out = values.to_numpy(dtype=object, copy=True)
+    found = codes >= 0
+    out[found] = mapped[codes[found]]
+    return pd.Series(out, index=values.index, name=values.name)
+
+
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) are :func:`csv_safe_text`.
 
     Numbers stay numbers (a negative number is not text and is not touched)."""
     out = frame.copy()
     for column in _text_columns(out):
-        out[column] = out[column].map(lambda v: csv_safe_text(v) if isinstance(v, str) else v)
+        out[column] = _map_text(out[column], csv_safe_text)
     out.columns = [csv_safe_text(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
@@ -102,8 +113,7 @@ def excel_clean(frame: pd.DataFrame) -> pd.DataFrame:
     refuses them), ready for :func:`excel_safe_workbook`."""
     out = frame.copy()
     for column in _text_columns(out):
-        out[column] = out[column].map(
-            lambda v: strip_control(v) if isinstance(v, str) and CONTROL.search(v) else v)
+        out[column] = _map_text(out[column], strip_control)
     out.columns = [strip_control(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
