@@ -257,3 +257,22 @@ def test_spec_subsets_and_year_range(atlas, tmp_path):
     data = page_data(build_maps(atlas[0], specs, tmp_path / "out")[0])
     assert data["years"] == list(range(2018, 2023))
     assert {i["code"] for i in data["indicators"]} == {"AANT_INW", "P_65_EO_JR"}
+
+
+def test_pages_show_the_atlas_own_credit_line(atlas, tmp_path):
+    """The credit comes from the atlas (layers/atlas.toml -> `atlas` table), not the code."""
+    import shutil
+
+    import pandas as pd
+    import pyogrio
+
+    from geo.maps.data import atlas_credit
+
+    gpkg = tmp_path / "atlas.gpkg"
+    shutil.copy(atlas[0], gpkg)
+    inds = pyogrio.read_dataframe(gpkg, layer="indicators")
+    assert atlas_credit(gpkg, inds).startswith("Bron: CBS / PDOK")  # fixture: no atlas table
+    own = "Bron: gemeente Heusden, eigen telling; CBS / PDOK (CC BY 4.0)"
+    pyogrio.write_dataframe(pd.DataFrame([{"name": "Wijkatlas Test", "credit": own,
+                                           "synthetic": 0}]), gpkg, layer="atlas")
+    assert atlas_credit(gpkg, inds) == own

@@ -214,6 +214,17 @@ def _municipal_average(cube: dict, ind: pd.Series, area_km2: np.ndarray) -> tupl
     return _round(np.asarray(avg, dtype=float), int(ind["decimals"]) + 1), label
 
 
+def atlas_credit(atlas: Path, indicators: pd.DataFrame | None = None) -> str:
+    """The credit line the pages show: the atlas's own (``atlas`` table, from
+    ``layers/atlas.toml``), else the CBS credit, marked when the data are synthetic."""
+    if "atlas" in layers_of(atlas):
+        row = read_table(atlas, "atlas", [])
+        if "credit" in row.columns and len(row) and str(row["credit"].iloc[0] or "").strip():
+            return str(row["credit"].iloc[0]).strip()
+    synthetic = indicators is not None and is_synthetic(atlas, indicators)
+    return CREDIT + (f"; {SYNTHETIC_NOTE}" if synthetic else "")
+
+
 def is_synthetic(atlas: Path, indicators: pd.DataFrame) -> bool:
     """Whether the page shows sample data: the ``atlas`` table's ``synthetic`` flag when the
     GeoPackage has one, else any indicator whose ``source`` says "synthetisch"."""
@@ -405,7 +416,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         **level_nouns(atlas, spec.version, spec.level),
         "versionName": str(vrow["name"].iloc[0]) if len(vrow) else f"Wijkindeling {spec.version}",
         "years": years, "default": spec.default_indicator or out_inds[0]["code"],
-        "credit": CREDIT + (f"; {SYNTHETIC_NOTE}" if is_synthetic(atlas, inds) else ""),
+        "credit": atlas_credit(atlas, inds),
         "canvas": bool(len(units) > CANVAS_ABOVE),
         "units": {"code": units["code"].astype(str).tolist(),
                   "name": units["name"].astype(str).tolist(),
@@ -476,4 +487,4 @@ def boundaries_payload(atlas: Path, spec: MapSpec) -> dict:
             "changed": changed.astype(bool).tolist(),
             "geom": encode_geometry(gdf.geometry.values),
         })
-    return {"title": spec.title, "credit": CREDIT, "versions": out}
+    return {"title": spec.title, "credit": atlas_credit(atlas), "versions": out}
