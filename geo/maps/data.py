@@ -12,12 +12,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import pyogrio.errors
 import shapely
 
 from geo.catalog import THEMES, display_title
-from geo.errors import WijkatlasError, shorten
+from geo.errors import WijkatlasError
+from geo.hub import layers_of, read_table
 from geo.kinds import KINDS
 from geo.maps.classes import assign_classes
 from geo.maps.specs import MapSpec
@@ -36,32 +35,6 @@ SYNTHETIC_NOTE = "voorbeeldcijfers synthetisch"
 CANVAS_ABOVE = 2000
 DIGITS = np.array(list("0123456789"))
 LETTERS = np.array(list("abcdefghij"))
-
-
-def layers_of(atlas: Path) -> set[str]:
-    """Names of the layers and tables in the GeoPackage."""
-    if not Path(atlas).exists():
-        raise WijkatlasError("the atlas GeoPackage does not exist.", file=atlas,
-                             fix="build it first with `make atlas` (wijkatlas build).")
-    try:
-        return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
-    except pyogrio.errors.DataSourceError as exc:
-        raise WijkatlasError(f"the atlas GeoPackage cannot be read ({shorten(exc, 120)}).",
-                             file=atlas, fix="build it again with `wijkatlas build`.") from exc
-
-
-def read_table(atlas: Path, name: str, columns: list[str]) -> pd.DataFrame:
-    """Read one layer or table; refuse it when it or one of ``columns`` is absent."""
-    if name not in layers_of(atlas):
-        raise WijkatlasError(f"the layer {name!r} is missing.", file=atlas, unit=name,
-                             fix="rebuild the atlas with `make atlas`, or name a version "
-                                 "that exists in the versions table.")
-    df = pyogrio.read_dataframe(atlas, layer=name)
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise WijkatlasError(f"column(s) {', '.join(missing)} missing in {name}.", file=atlas,
-                             unit=name, fix="rebuild the atlas with the current wijkatlas.")
-    return df
 
 
 def read_units(atlas: Path, version: str, level: str = "wijk") -> gpd.GeoDataFrame:

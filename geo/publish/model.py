@@ -23,10 +23,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from geo.catalog import THEMES
 from geo.errors import WijkatlasError
+from geo.hub import layers_of, read_table
 from geo.maps.classes import format_nl
 from geo.units import STATUS_LABELS
 
@@ -187,25 +187,9 @@ class Edition:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _layers(atlas: Path) -> set[str]:
-    if not Path(atlas).exists():
-        raise WijkatlasError("the atlas GeoPackage does not exist.", file=atlas,
-                             fix="build it first with `make atlas` (wijkatlas build).")
-    return {str(name) for name in pyogrio.list_layers(atlas)[:, 0]}
-
-
-def read_layer(atlas: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One layer of the atlas; refused when it or one of ``columns`` is absent."""
-    if name not in _layers(atlas):
-        raise WijkatlasError(f"the layer {name!r} is missing.", file=atlas, unit=name,
-                             fix="rebuild the atlas with `make atlas`, or name a version "
-                                 "that exists in the versions table.")
-    frame = pyogrio.read_dataframe(atlas, layer=name)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise WijkatlasError(f"column(s) {', '.join(missing)} missing in {name}.", file=atlas,
-                             unit=name, fix="rebuild the atlas with the current wijkatlas.")
-    return frame
+#: The hub readers under the names this module uses.
+_layers = layers_of
+read_layer = read_table
 
 
 def atlas_meta(atlas: Path) -> dict:
