@@ -361,14 +361,7 @@ def _units_from_buurten(buurten: gpd.GeoDataFrame, assignment: dict, source: str
     if left:
         raise WijkatlasError(f"buurten not assigned to any unit: {', '.join(left)}.",
                              file=source, fix="assign every buurt to a unit.")
-    by_code = buurten.set_index("code").geometry
-    geoms = [shapely.union_all(by_code.loc[codes].values) for _, codes in assignment.values()]
-    return gpd.GeoDataFrame({
-        "code": list(assignment), "name": [n for n, _ in assignment.values()],
-        "definition": "buurten", "buurten_year": year,
-        "buurten": [sorted(c) for _, c in assignment.values()],
-        "lineage": "new", "parents": [[] for _ in assignment],
-    }, geometry=geoms, crs=RD_NEW)
+    return _units_from_buurten_subset(buurten, assignment, year)
 
 
 def _check_valid_from(root: str | Path, valid_from: str, parent_id: str | None,

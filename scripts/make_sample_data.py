@@ -24,9 +24,7 @@ Run: ``python scripts/make_sample_data.py`` (about 10 s).
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -493,16 +491,11 @@ def kerncijfers(year: int, buurten: gpd.GeoDataFrame, pts: gpd.GeoDataFrame,
 
 
 def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """``write(tmp)`` then rename onto ``path`` (geo.atomic: nothing half-written)."""
+    from geo.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def write_kerncijfers(year: int, table: pd.DataFrame, catalog, path: Path) -> None:

@@ -23,9 +23,7 @@ Nothing here is real. Run: ``python scripts/make_survey_data.py`` (a few seconds
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -85,16 +83,11 @@ RESPONSE = np.array([0.22, 0.33, 0.48, 0.62, 0.54])
 
 
 def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """``write(tmp)`` then rename onto ``path`` (geo.atomic: nothing half-written)."""
+    from geo.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def population(year: int, rng: np.random.Generator, addresses: gpd.GeoDataFrame
