@@ -6,6 +6,10 @@ Commands::
     python -m bench --runs 5 --n 14000    # the same, explicit
     python -m bench --case "voronoi ~6 vertices" --runs 1 --n 2000   # a quick look
     python -m bench country               # `wijkatlas reaggregate`: 14,000 buurten x 100 variables
+    python -m bench.whole_process         # only the hard year-over-year pair, whole process
+
+The full run ends with the country-sized run and the hard year-over-year pair timed as whole
+processes (command line against a tobler script; also written to bench/whole_process.md).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variables", type=int, default=100, help="country: variables")
     parser.add_argument("--no-country", action="store_true",
                         help="crosswalk: do not append the country-sized run to the table")
+    parser.add_argument("--no-whole", action="store_true",
+                        help="crosswalk: do not append the hard pair, whole process")
     args = parser.parse_args(argv)
     if args.command == "country":
         from bench.country import country_run
@@ -44,14 +50,23 @@ def main(argv: list[str] | None = None) -> None:
     else:
         out = args.out or (Path(__file__).parent / "results.md")
         notes = keep_notes(out)
-        run(runs=args.runs, n=args.n, cases=args.case, out=out)
-        text = out.read_text()
+        # The whole-process runs go first, while this process is small: a child's peak memory
+        # (ru_maxrss from wait4) starts from the size of the process that started it.
+        extra = []
         if args.case is None and not args.no_country:
             from bench.country import ROOT, country_markdown, country_run
 
             figures = country_run(ROOT / "build" / "country.csv", n=args.n,
                                   variables=args.variables)
-            text += "\n" + country_markdown(figures, args.n, args.variables)
+            extra.append(country_markdown(figures, args.n, args.variables))
+        if args.case is None and not args.no_whole:
+            from bench import whole_process
+
+            whole = whole_process.markdown(whole_process.run(args.runs, args.n), args.n)
+            write_text(Path(__file__).parent / "whole_process.md", whole)
+            extra.append(whole)
+        run(runs=args.runs, n=args.n, cases=args.case, out=out)
+        text = "\n".join([out.read_text(), *extra])
         write_text(out, text + ("\n" + notes if notes else ""))
 
 

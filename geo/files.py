@@ -45,7 +45,7 @@ def require_file(path: str | Path, *, what: str = "file", option: str | None = N
     path = Path(path)
     name = f" with {option}" if option else ""
     if not path.exists():
-        raise WijkatlasError(f"{what} not found.", file=path,
+        raise WijkatlasError(f"{what} not found: there is no such file.", file=path,
                              fix=f"check the path given{name}.")
     if path.is_dir():
         raise WijkatlasError(f"this is a folder, not a {what}.", file=path,

@@ -14,12 +14,14 @@ so it is avoided wherever the answer is known without it:
   exactly and no interiors overlap), which is much cheaper than intersecting every touching
   neighbour, and is started as soon as the bounds predict enough pairs to skip (it runs
   alongside the other work). When the bounds predict too few pairs to skip (unrelated layers,
-  e.g. two Voronoi tessellations), the inside tests are skipped too: proving a source inside
-  a target costs about as much as the one intersection it saves;
+  e.g. two Voronoi tessellations, or a year pair where most buurten changed), the proof and
+  the inside tests are skipped: they would cost more than the intersections they save
+  (:data:`PROOF_COST_PAIRS`);
 * every remaining pair whose bounding boxes meet is measured, in chunks (memory stays
-  bounded: only areas and perimeters are kept), by Clipper2 in forked worker processes
-  (:mod:`geo.clip`; about twice as fast per pair as GEOS on long, almost coincident edges),
-  or with ``engine="geos"`` by GEOS on a thread pool (shapely 2 releases the GIL).
+  bounded: only areas and perimeters are kept), by Clipper2 in forked worker processes, each
+  pair cropped to the box where the two polygons' boxes meet first (:mod:`geo.clip`; on long,
+  almost coincident edges about five times as fast per pair as GEOS), or with
+  ``engine="geos"`` by GEOS on a thread pool (shapely 2 releases the GIL).
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ import pandas as pd
 import shapely
 
 DEFAULT_CHUNK = 2_000
+#: The coverage proof (GEOS coverage validation, ~130 µs per target, plus the inside tests
+#: that find the sources whose other pairs it skips) is started only when the bounds predict
+#: more than this many skippable pairs per target, per pair engine. Measured on 14,000
+#: synthetic buurten of ~400 vertices (bench/crosswalk_bench.py): with Clipper2 (20-30 µs a
+#: pair) the proof cost more than it saved on the year pair (6.6 predicted: 2.06 s against
+#: 1.33 s without) and on the hard pair (3.0), and saved time on the nested pair (14.2: 1.13
+#: s against 1.26 s); with GEOS (40-140 µs a pair) it saves time from about 1.
+PROOF_COST_PAIRS = {"clipper": 10, "geos": 1}
 #: Below this many candidate pairs the Clipper2 pairs run in this process (no fork).
 FORK_ABOVE = 20_000
 
@@ -244,10 +254,11 @@ def overlay_areas(
     with measure, ThreadPoolExecutor(_jobs(n_jobs)) as pool:
         clean = None
         if fast_paths and total:
-            # Proving that a target overlaps no other costs about as much as intersecting one
-            # pair per target: worth it only when there are more pairs to skip than that. When
-            # the bounds already predict so, start it now, alongside the other fast paths.
-            worth = _predicted_later(source, target, s_idx, t_idx) > len(target)
+            # Proving that targets overlap no other is worth it only when it skips more pairs
+            # than it costs (PROOF_COST_PAIRS). When the bounds already predict so, start it
+            # now, alongside the other fast paths.
+            worth = (_predicted_later(source, target, s_idx, t_idx)
+                     > PROOF_COST_PAIRS[engine] * len(target))
             if worth:
                 clean = pool.submit(clean_targets, target)
             home = _settle(pool, source, target, s_idx, t_idx, chunk_size, inside=worth)
@@ -256,21 +267,24 @@ def overlay_areas(
             later = settled & ~own
             areas[own, 0] = shapely.area(source[s_idx[own]])
             areas[own, 1] = shapely.length(source[s_idx[own]])
-            if clean is None and later.sum() > len(target):
+            if clean is None and later.sum() > PROOF_COST_PAIRS[engine] * len(target):
                 clean = pool.submit(clean_targets, target)  # runs alongside the intersections
         done = int(own.sum())
         if progress:
             progress(done, total)
         if clean is None:
             later[:] = False
+        box = shapely.bounds(source)
+        centres = np.nan_to_num((box[:, :2] + box[:, 2:]) / 2)  # empty polygons: NaN
         done = _run(measure.pool or pool, measure.run, s_idx, t_idx,
-                    np.flatnonzero(~own & ~later), areas, chunk_size, done, total, progress)
+                    np.flatnonzero(~own & ~later), areas, chunk_size, done, total, progress,
+                    centres)
         if clean is not None:
             touching_only = later & clean.result()[home[s_idx]]
             done += int(touching_only.sum())
             _run(measure.pool or pool, measure.run, s_idx, t_idx,
                  np.flatnonzero(later & ~touching_only), areas, chunk_size, done, total,
-                 progress)
+                 progress, centres)
     if progress:
         progress(total, total)
     keep = areas[:, 0] > 0
@@ -313,8 +327,25 @@ class _ClipMeasure:
         release()
 
 
-def _run(pool, run, s_idx, t_idx, rows, areas, chunk_size, done, total, progress) -> int:
-    """Measure the pairs ``rows`` in chunks with ``run`` on ``pool``, writing into ``areas``."""
+def _morton(xy: np.ndarray) -> np.ndarray:
+    """Z-order (Morton) code of points (n x 2) on a 65,536 x 65,536 grid over their extent:
+    points close in the code are close on the map."""
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    cell = np.floor((xy - lo) / np.where(hi > lo, hi - lo, 1.0) * 65_535).astype(np.uint64)
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        cell = (cell | (cell << np.uint64(shift))) & np.uint64(mask)  # spread the bits
+    return cell[:, 0] | (cell[:, 1] << np.uint64(1))
+
+
+def _run(pool, run, s_idx, t_idx, rows, areas, chunk_size, done, total, progress,
+         centres=None) -> int:
+    """Measure the pairs ``rows`` in chunks with ``run`` on ``pool``, writing into ``areas``.
+
+    With ``centres`` (a point per source), the pairs go in map order (:func:`_morton`), so a
+    chunk holds neighbouring pairs that share their polygons.
+    """
+    if centres is not None and len(rows) > chunk_size:
+        rows = rows[np.argsort(_morton(centres[s_idx[rows]]), kind="stable")]
     chunks = [rows[i:i + chunk_size] for i in range(0, len(rows), chunk_size)]
     futures = [pool.submit(run, s_idx[c], t_idx[c]) for c in chunks]
     for chunk, future in zip(chunks, futures, strict=True):

@@ -199,7 +199,7 @@ def reaggregate_files(
     if missed:
         notice(f"{target}: {len(missed)} target unit(s) that no source unit overlaps "
                f"(status missing): {listing(missed)}.")
-    coverage = pd.DataFrame(cw.attrs.get("coverage", {}))
+    coverage = cw.attrs["coverage"].table() if "coverage" in cw.attrs else pd.DataFrame()
     if len(coverage):
         partly = coverage.query("uncovered_share > 0.001 and covered_ha > 0")
         if len(partly):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
@@ -142,7 +141,7 @@ def test_coverage_reports_the_uncovered_part_and_weights_are_renormalised():
     source, target = _strip_and_corner()
     target = target[target["code"] != "A"]  # only B and C cover S now
     cw = build_crosswalk(source, target, plain_area=True)
-    cov = pd.DataFrame(cw.attrs["coverage"]).set_index("source_code")
+    cov = cw.attrs["coverage"].table().set_index("source_code")
     assert cov.loc["S", "area_ha"] == pytest.approx(100.0)
     assert cov.loc["S", "covered_ha"] == pytest.approx(0.21)
     assert cov.loc["S", "uncovered_share"] == pytest.approx(1 - 2100 / 1_000_000)

@@ -76,15 +76,23 @@ def test_duplicate_targets_are_not_clean():
     assert list(clean_targets(targets)) == [False, False, True]
 
 
-def test_many_touching_neighbours_use_the_coverage_proof():
-    # 30 x 30 grid, sources == targets: every source touches 8 neighbours.
+@pytest.mark.parametrize(("engine", "proof"), [("geos", True), ("clipper", False)])
+def test_many_touching_neighbours_use_the_coverage_proof_when_it_pays(engine, proof,
+                                                                      monkeypatch):
+    # 30 x 30 grid, sources == targets: every source touches 8 neighbours. GEOS pairs are
+    # dear, so the proof pays; Clipper2 pairs are cheap enough that 8 a target do not.
     xs, ys = np.meshgrid(np.arange(30.0), np.arange(30.0))
     cells = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 1, ys.ravel() + 1)
+    proofs = []
+    monkeypatch.setattr("geo.overlay.clean_targets",
+                        lambda t: proofs.append(len(t)) or clean_targets(t))
     calls = []
-    got = overlay_areas(cells, cells, progress=lambda done, total: calls.append((done, total)))
+    got = overlay_areas(cells, cells, engine=engine,
+                        progress=lambda done, total: calls.append((done, total)))
     assert len(got) == len(cells)
     assert (got["source_index"] == got["target_index"]).all()
     assert calls and calls[-1][0] == calls[-1][1]
+    assert bool(proofs) == proof
 
 
 def test_empty_inputs():
