@@ -28,12 +28,28 @@ CACHE = ROOT / "build" / "bench"
 VARIABLES = ("AANT_INW", "AANT_MAN", "AANT_VROUW", "AANTAL_HH", "WONINGEN")
 
 
+def _paths(n: int) -> tuple[Path, Path, Path]:
+    return tuple(CACHE / f"hard_{n}_{k}" for k in ("source.gpkg", "target.gpkg", "values.csv"))
+
+
 def inputs(n: int) -> tuple[Path, Path, Path]:
-    """The hard pair as GeoPackages and a values CSV with five count columns (cached)."""
+    """The hard pair as GeoPackages and a values CSV with five count columns (cached).
+
+    They are made in a child process: a process started later inherits this one's peak
+    memory in its ``ru_maxrss``, so this process must stay small.
+    """
+    src, tgt, vals = _paths(n)
+    if not vals.exists():
+        subprocess.run([sys.executable, "-m", "bench.whole_process", "--prepare", "--n",
+                        str(n)], cwd=ROOT, check=True)
+    return src, tgt, vals
+
+
+def prepare(n: int) -> None:
+    """Make the inputs of :func:`inputs` in this process."""
     from bench.hard_pair import hard_pair
 
-    src, tgt, vals = (CACHE / f"hard_{n}_{k}" for k in ("source.gpkg", "target.gpkg",
-                                                          "values.csv"))
+    src, tgt, vals = _paths(n)
     if not vals.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         source, target = hard_pair(n)
@@ -44,7 +60,6 @@ def inputs(n: int) -> tuple[Path, Path, Path]:
         for column in VARIABLES:
             table[column] = rng.integers(0, 5_000, len(source))
         table.to_csv(vals, index=False)
-    return src, tgt, vals
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
@@ -124,7 +139,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--n", type=int, default=14_000)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("whole_process.md"))
+    parser.add_argument("--prepare", action="store_true", help="only make the inputs")
     args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.n)
+        return
     text = markdown(run(args.runs, args.n), args.n)
     write_text(args.out, text)
     print(text)

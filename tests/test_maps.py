@@ -180,6 +180,9 @@ def test_data_block_matches_the_atlas(atlas, pages):
     res = tables["results"]
     units = tables["units"]["2020"]
     assert data["units"]["code"] == list(units["code"])
+    # Profile links are made from the code (safe file names all): no list of 14,000 URLs.
+    assert data["units"]["profileDir"] == "../profiles/2020/"
+    assert data["units"]["profileStem"] == {}
     assert data["themes"] == ["woningvoorraad", "bevolkingssamenstelling", "werk en inkomen",
                               "veiligheid"]
     assert data["years"] == maps_fixture.YEARS and data["default"] == "AANT_INW"

@@ -379,6 +379,7 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         out_inds.append(entry)
 
     vrow = versions[versions["id"].astype(str) == spec.version]
+    codes = units["code"].astype(str).tolist()
     if spec.default_indicator and spec.default_indicator not in set(inds["code"]):
         raise WijkatlasError(f"default_indicator {spec.default_indicator!r} is not shown on "
                              "this page.", file=spec.path, unit=spec.default_indicator,
@@ -391,10 +392,13 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
         "years": years, "default": spec.default_indicator or out_inds[0]["code"],
         "credit": atlas_credit(atlas, inds),
         "canvas": bool(len(units) > CANVAS_ABOVE),
-        "units": {"code": units["code"].astype(str).tolist(),
-                  "name": units["name"].astype(str).tolist(),
-                  "profile": [f"../profiles/{safe_file_stem(spec.version)}/"
-                              f"{safe_file_stem(c)}.html" for c in units["code"].astype(str)]},
+        "units": {"code": codes, "name": units["name"].astype(str).tolist(),
+                  # Profile page of unit j: profileDir + (profileStem[j] or code[j]) + ".html";
+                  # only the codes that are not safe file names get a stem of their own.
+                  "profileDir": f"../profiles/{safe_file_stem(spec.version)}/",
+                  "profileStem": {str(j): stem for j, (code, stem) in
+                                  enumerate(zip(codes, map(safe_file_stem, codes)))
+                                  if stem != code}},
         "geom": encode_geometry(units.geometry.values),
         "themes": [t for t in THEMES if t in set(inds["theme"])],
         "indicators": out_inds,

@@ -287,8 +287,16 @@
         "<span class=\"wa-avg-key\"></span> " + esc(I.avgLabel) + "</div>" +
         (I.survey ? surveyTable(I, j) :
           "<div>" + years[state.year] + ": " + valueText(I, j, state.year) + "</div>") +
-        (D.units.profile ? "<p class=\"wa-profile\"><a href=\"" + esc(encodeURI(D.units.profile[j])) +
+        (D.units.profileDir ? "<p class=\"wa-profile\"><a href=\"" + esc(encodeURI(profileUrl(j))) +
           "\">Wijkprofiel " + esc(D.units.name[j]) + "</a></p>" : "") + "</div>";
+    }
+
+    /** The wijkprofiel page of unit j (its code, or the safe stem the build gave it). */
+    function profileUrl(j) {
+      var stems = D.units.profileStem || {};
+      var stem = Object.prototype.hasOwnProperty.call(stems, String(j)) ? stems[String(j)] :
+        D.units.code[j];
+      return D.units.profileDir + stem + ".html";
     }
 
     /** Pan the map (instead of Leaflet's auto-pan) so that the popup lies inside the map and
