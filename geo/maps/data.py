@@ -396,9 +396,9 @@ def atlas_payload(atlas: Path, spec: MapSpec, specs_dir: Path) -> dict:
                   # Profile page of unit j: profileDir + (profileStem[j] or code[j]) + ".html";
                   # only the codes that are not safe file names get a stem of their own.
                   "profileDir": f"../profiles/{safe_file_stem(spec.version)}/",
-                  "profileStem": {str(j): stem for j, (code, stem) in
-                                  enumerate(zip(codes, map(safe_file_stem, codes)))
-                                  if stem != code}},
+                  "profileStem": {str(j): safe_file_stem(code)
+                                  for j, code in enumerate(codes)
+                                  if safe_file_stem(code) != code}},
         "geom": encode_geometry(units.geometry.values),
         "themes": [t for t in THEMES if t in set(inds["theme"])],
         "indicators": out_inds,
