@@ -169,6 +169,24 @@ PANELS = [".wa-title", ".wa-controls", ".wa-legend", ".leaflet-control-attributi
           ".leaflet-control-scale", ".leaflet-control-zoom", ".leaflet-control-layers"]
 
 
+UNITS_UNDER_PANELS = """() => {
+    const ps = [...document.querySelectorAll('.leaflet-overlay-pane path')]
+      .map(p => p.getBoundingClientRect());
+    const u = {l: Math.min(...ps.map(r => r.left)), t: Math.min(...ps.map(r => r.top)),
+               r: Math.max(...ps.map(r => r.right)), b: Math.max(...ps.map(r => r.bottom))};
+    return [...document.querySelectorAll('.wa-panel')].filter(e => {
+      const r = e.getBoundingClientRect();
+      return r.width && !(r.right <= u.l || r.left >= u.r || r.bottom <= u.t || r.top >= u.b);
+    }).map(e => e.className); }"""
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_the_first_view_shows_every_unit_clear_of_the_panels(site, tab, size):
+    t = tab(site["index"].as_uri(), size=SIZES[size], ready=True)
+    assert t.page.evaluate(UNITS_UNDER_PANELS) == []
+    assert t.errors == []
+
+
 def test_phone_layout_nothing_covers_the_popup_or_each_other(site, tab):
     t = tab(site["index"].as_uri(), size=SIZES["phone"], ready=True)
     page = t.page
@@ -235,6 +253,22 @@ def test_popup_chart_states_change_and_index(site, tab):
     ys = page.evaluate("""() => [...document.querySelectorAll('.leaflet-popup circle.wa-own')]
         .map(c => +c.getAttribute('cy'))""")
     assert max(ys) - min(ys) > 50
+    # The scale follows the wijk: where the average line leaves the chart, the popup says so.
+    outs = []
+    for code in ("W02", "W05", "W12"):
+        page.mouse.click(*unit_point(page, site["gpkg"], code))
+        page.wait_for_selector(".leaflet-popup")
+        out = page.evaluate("""() => [...document.querySelectorAll(
+            '.leaflet-popup circle.wa-avg')].some(c => +c.getAttribute('cy') < 8 ||
+            +c.getAttribute('cy') > 98)""")
+        note = page.locator(".leaflet-popup .wa-avg-outside")
+        assert note.count() == (1 if out else 0), code
+        outs.append(out)
+        if out:
+            assert "valt deels buiten deze schaal" in note.inner_text()
+        page.locator(".leaflet-popup-close-button").click()
+        page.wait_for_selector(".leaflet-popup", state="detached")
+    assert any(outs)  # the sample has wijken that shrink while the average wijk grows
 
 
 def test_boundary_map_basemap_tooltips_and_other_outline(site, tab):

@@ -259,7 +259,25 @@
         "\" x2=\"" + X(state.year).toFixed(1) + "\" y2=\"" + (H - B0) + "\"/>" +
         "<g clip-path=\"url(#" + clipId + ")\">" + line(avg, "wa-avg") + "</g>" +
         line(own, "wa-own") + "</svg>" + (counted ? "<div class=\"wa-legend-note\">index, " +
-        "eerste jaar = 100</div>" : "") + changeText(I, raw);
+        "eerste jaar = 100</div>" : "") + outsideNote(avg, lo, hi, counted, I) +
+        changeText(I, raw);
+    }
+
+    /** Say so when the gemeente line leaves the chart (the scale follows the wijk). */
+    function outsideNote(avg, lo, hi, counted, I) {
+      var last = -1, out = false;
+      avg.forEach(function (v, y) {
+        if (v === null) { return; }
+        last = y;
+        if (v < lo || v > hi) { out = true; }
+      });
+      if (!out) { return ""; }
+      var label = String(I.avgLabel || "gemiddelde");
+      return "<div class=\"wa-legend-note wa-avg-outside\">" +
+        esc(label.charAt(0).toUpperCase() + label.slice(1)) +
+        " valt deels buiten deze schaal (" + years[last] + ": " +
+        (counted ? "index " + fmt(avg[last], 0) : fmt(avg[last], I.decimals) + " " +
+        esc(I.unit)) + ").</div>";
     }
 
     /** Survey editions of one wijk: value, n, margin and whether the change is significant. */
@@ -463,6 +481,7 @@
 
     redraw();
     C.localise(map);
+    C.fitFree(map, api.bounds);  // now that the panels have their size
     C.chooseBasemap(map, basemaps.none, basemaps.online);
     C.markReady(api);
     return api;

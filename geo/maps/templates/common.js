@@ -129,8 +129,32 @@
       "schuiven en + en - om te zoomen");
   }
 
+  /** Fit the map to ``bounds`` in the part no panel covers: below the panels at the top and
+   * above those at the bottom on a narrow screen (a phone, where they span the width), right
+   * of the panels on the left and left of those on the right on a wider one. */
+  function fitFree(map, bounds) {
+    var box = map.getContainer().getBoundingClientRect(), narrow = box.width < 600;
+    var top = 0, bottom = 0, left = 0, right = 0;
+    var panels = map.getContainer().querySelectorAll(".wa-panel");
+    for (var i = 0; i < panels.length; i++) {
+      var r = panels[i].getBoundingClientRect();
+      if (!r.width || !r.height) { continue; }
+      var atTop = !!panels[i].closest(".leaflet-top");
+      var atLeft = !!panels[i].closest(".leaflet-left");
+      if (narrow && atTop) { top = Math.max(top, r.bottom - box.top); }
+      else if (narrow) { bottom = Math.max(bottom, box.bottom - r.top); }
+      else if (atLeft) { left = Math.max(left, r.right - box.left); }
+      else { right = Math.max(right, box.right - r.left); }
+    }
+    // At least a third of the map stays for the units, whatever the panels.
+    if (top + bottom > box.height * 2 / 3) { top = bottom = 0; }
+    if (left + right > box.width * 2 / 3) { left = right = 0; }
+    map.fitBounds(bounds, { animate: false, paddingTopLeft: [left, top],
+                            paddingBottomRight: [right, bottom] });
+  }
+
   window.wijkatlasCommon = {
     fmt: fmt, esc: esc, decode: decode, data: data, chooseBasemap: chooseBasemap,
-    markReady: markReady, titleControl: titleControl, localise: localise
+    markReady: markReady, titleControl: titleControl, localise: localise, fitFree: fitFree
   };
 })();
