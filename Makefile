@@ -11,6 +11,16 @@ ATLAS_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 # axe-core for the accessibility tests, from the npm registry (tests/browser/package.json).
 AXE     := tests/browser/node_modules/axe-core/axe.min.js
 
+# Install the Debian packages of $(1) that are not installed yet (one apt-get run).
+define apt_install
+	@need=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  echo "installing Debian packages:$$need"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
+	fi
+endef
+
 .PHONY: atlas test plugin venv system-deps atlas-deps lint bench clean
 
 $(VENV)/.installed: pyproject.toml
@@ -25,20 +35,10 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 system-deps:
-	@need=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
-	if [ -n "$$need" ]; then \
-	  echo "installing Debian packages:$$need"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
-	fi
+	$(call apt_install,$(DEBS))
 
 atlas-deps:
-	@need=""; for p in $(ATLAS_DEBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
-	if [ -n "$$need" ]; then \
-	  echo "installing Debian packages:$$need"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
-	fi
+	$(call apt_install,$(ATLAS_DEBS))
 
 atlas: venv atlas-deps
 	$(VENV)/bin/wijkatlas build --out build

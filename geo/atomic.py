@@ -43,9 +43,9 @@ import pandas as pd
 
 from geo.errors import WijkatlasError
 
-__all__ = ["FolderLock", "atomic_path", "crash_point", "file_mode", "dir_mode", "leftovers",
-           "recover", "remove_dir", "remove_leftovers", "replace_dir", "write_bytes", "write_csv",
-           "write_excel", "write_gpkg_layers", "write_text"]
+__all__ = ["PUBLIC_MODE", "FolderLock", "atomic_path", "crash_point", "dir_mode", "file_mode",
+           "leftovers", "recover", "remove_dir", "remove_leftovers", "replace_dir",
+           "write_bytes", "write_csv", "write_excel", "write_gpkg_layers", "write_text"]
 
 TEMP_NAME = re.compile(
     r"^\.(?P<name>.+)\.wa-(?P<kind>tmp|new|ready|old|del)-(?P<pid>\d+)-(?P<rand>[0-9a-f]{8})"
@@ -57,6 +57,11 @@ STOP_ENV = "WIJKATLAS_STOP_AT"
 
 
 # --- permissions -------------------------------------------------------------------------------
+
+#: Mode of published pages, PDFs and exports: readable by everyone whatever the umask (a web
+#: server or a colleague reads them).
+PUBLIC_MODE = 0o644
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -118,12 +123,14 @@ def _fsync_dir(folder: Path) -> None:
 # --- files -------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, suffix: str | None = None,
+                public: bool = False) -> Iterator[Path]:
     """A temporary path next to ``path`` for any writer; renamed onto ``path`` on success.
 
     The temporary path does not exist yet and keeps ``path``'s extension (drivers such as
     GDAL's choose the format by it). On an exception it is removed and ``path`` is left as
-    it was. The result gets the ordinary file mode.
+    it was. The result gets the ordinary file mode, or with ``public`` :data:`PUBLIC_MODE`
+    (set before the rename, so the file never shows with another mode).
 
     Examples
     --------
@@ -139,7 +146,7 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
         if tmp.is_dir():
             raise WijkatlasError("the writer made a folder where a file was expected.",
                                  file=path, fix="report this as a bug in wijkatlas.")
-        os.chmod(tmp, file_mode())
+        os.chmod(tmp, PUBLIC_MODE if public else file_mode())
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         crash_point(f"file-replace:{path.stem}")
@@ -164,16 +171,17 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write bytes to ``path`` atomically."""
-    with atomic_path(path) as tmp:
+def write_bytes(path: str | Path, data: bytes, *, public: bool = False) -> Path:
+    """Write bytes to ``path`` atomically (``public``: see :func:`atomic_path`)."""
+    with atomic_path(path, public=public) as tmp:
         tmp.write_bytes(data)
     return Path(path)
 
 
-def write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write a text file atomically."""
-    with atomic_path(path) as tmp:
+def write_text(path: str | Path, text: str, *, encoding: str = "utf-8",
+               public: bool = False) -> Path:
+    """Write a text file atomically (``public``: see :func:`atomic_path`)."""
+    with atomic_path(path, public=public) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(path)
 

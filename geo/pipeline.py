@@ -14,6 +14,7 @@ that are not in the source layer, a values table without a known variable.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -40,16 +41,11 @@ def reaggregate_layers(
     values: pd.DataFrame,
     catalog: Catalog,
     *,
-    points: gpd.GeoDataFrame | None = None,
-    point_weight: str | None = None,
-    raster: gpd.GeoDataFrame | None = None,
-    exact_share: float = DEFAULT_EXACT_SHARE,
-    sliver_width: float = DEFAULT_SLIVER_WIDTH_M,
-    plain_area: bool = False,
     source_name: str = "source",
     target_name: str = "target",
     progress: ProgressBar | None = None,
     year: int | None = None,
+    **weighting: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crosswalk ``source`` to ``target`` and reaggregate ``values`` over it.
 
@@ -61,15 +57,16 @@ def reaggregate_layers(
         Long table ``code, variable, value, status`` of the source units.
     catalog
         How each variable aggregates.
-    points, point_weight, raster, exact_share, sliver_width, plain_area
-        Dasymetric weights, the exact and sliver rules, see
-        :func:`geo.crosswalk.build_crosswalk`.
     source_name, target_name
         Names of the layers in messages (file names, or ``cbs_buurten_2019`` and a version).
     progress
         A :class:`geo.progress.ProgressBar` to report on (optional).
     year
         The year of the data, for the conservation check's message.
+    **weighting
+        How the crosswalk weighs (``points``, ``point_weight``, ``raster``, ``exact_share``,
+        ``sliver_width``, ``plain_area``), passed to :func:`geo.crosswalk.build_crosswalk`,
+        which documents them.
 
     Returns
     -------
@@ -88,10 +85,8 @@ def reaggregate_layers(
 
     bar = progress or ProgressBar(enabled=False)
     bar.task(f"overlay {source_name} x {target_name}")
-    cw = build_crosswalk(source, target, points=points, point_weight=point_weight,
-                         raster=raster, exact_share=exact_share, sliver_width=sliver_width,
-                         plain_area=plain_area, source_name=source_name,
-                         target_name=target_name, progress=bar.update)
+    cw = build_crosswalk(source, target, source_name=source_name, target_name=target_name,
+                         progress=bar.update, **weighting)
     if cw.empty:
         raise WijkatlasError(
             f"no unit of {target_name} overlaps any unit of {source_name}: the layers cover "

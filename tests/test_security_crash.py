@@ -298,3 +298,20 @@ def test_outputs_get_ordinary_modes_under_the_umask(repo, tmp_path):
         for path in paths:
             mode = stat.S_IMODE(path.stat().st_mode)
             assert mode == (dirs if path.is_dir() else files), (path, oct(mode))
+
+
+def test_published_files_are_readable_by_everyone_whatever_the_umask(tmp_path):
+    """Pages, PDFs and exports are for everyone (PUBLIC_MODE, set before the rename); other
+    outputs keep the umask."""
+    from geo.atomic import PUBLIC_MODE, write_bytes, write_text
+
+    old = os.umask(0o077)
+    try:
+        public = write_bytes(tmp_path / "book.pdf", b"%PDF", public=True)
+        page = write_text(tmp_path / "W01.html", "<p>", public=True)
+        private = write_text(tmp_path / "notes.csv", "a")
+    finally:
+        os.umask(old)
+    assert PUBLIC_MODE == 0o644
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (public, page)} == {0o644}
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600

@@ -142,12 +142,8 @@ def build_book(atlas: str | Path, out_dir: str | Path, *,
             pdfs.append(html_to_pdf(html))
             if progress:
                 progress(len(pdfs), len(jobs))
-    written = []
-    for (path, _), data in zip(jobs, pdfs, strict=True):
-        write_bytes(path, data)
-        os.chmod(path, 0o644)
-        written.append(path)
-    return written
+    return [write_bytes(path, data, public=True)
+            for (path, _), data in zip(jobs, pdfs, strict=True)]
 
 
 __all__ = ["MAX_PAGES_PER_WIJK", "STATUS_HELP", "build_book", "html_to_pdf",

@@ -23,7 +23,6 @@ apostrophe in CSV).
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -277,12 +276,7 @@ def write_trend_exports(atlas: str | Path, out_dir: str | Path, *,
         made.append((out_dir / f"trend_{stem}.xlsx",
                      _workbook(table, years, names.get(vid, vid), meta)))
         made.append((out_dir / f"trend_{stem}_nl.csv", _dutch_csv(table, years)))
-    written = []
-    for path, data in made:
-        write_bytes(path, data)
-        os.chmod(path, 0o644)
-        written.append(path)
-    return written
+    return [write_bytes(path, data, public=True) for path, data in made]
 
 
 __all__ = ["NO_MEASUREMENT", "safe_cell_text", "sheet_names", "trend_rows",

@@ -11,7 +11,6 @@ never compiled as template source.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -104,9 +103,7 @@ def render_index(edition: Edition, links: dict[str, str]) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    write_text(path, text)
-    os.chmod(path, 0o644)  # a published page is for everyone
-    return path
+    return write_text(path, text, public=True)
 
 
 def profile_links(edition: Edition, unit: UnitProfile | None, *, maps: str | None,

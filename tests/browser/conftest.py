@@ -38,12 +38,21 @@ def browser():
         b.close()
 
 
-class Page:
-    """An offline page with its console errors, JavaScript errors and dialogs recorded."""
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
 
-    def __init__(self, browser, url: str, *, offline: bool = True) -> None:
+
+class Page:
+    """An offline page with its console errors, JavaScript errors and dialogs recorded.
+
+    ``size`` is the viewport; ``ready`` waits for the map to be drawn (pages without a map,
+    such as a wijkprofiel, pass ``False``).
+    """
+
+    def __init__(self, browser, url: str, *, offline: bool = True,
+                 size: tuple[int, int] = (1280, 800), ready: bool = True) -> None:
         self.context = browser.new_context(offline=offline,
-                                           viewport={"width": 1280, "height": 800})
+                                           viewport={"width": size[0], "height": size[1]})
         self.requests: list[str] = []
 
         def block(route):  # nothing but the file itself may be loaded
@@ -59,7 +68,32 @@ class Page:
         self.page.on("pageerror", lambda e: self.js_errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url)
-        self.page.wait_for_function("window.wijkatlas && window.wijkatlas.ready", timeout=20_000)
+        if ready:
+            self.page.wait_for_function("window.wijkatlas && window.wijkatlas.ready",
+                                        timeout=20_000)
+
+    @property
+    def errors(self) -> list[str]:
+        """Console and JavaScript errors together."""
+        return self.console_errors + self.js_errors
+
+    def axe(self) -> list[dict]:
+        """axe-core's violations that fail WCAG 2.x A/AA or are serious or critical."""
+        if not AXE.exists():
+            _missing("axe-core not installed (cd tests/browser && npm ci)")
+        self.page.add_script_tag(path=str(AXE))
+        found = self.page.evaluate("""async () => (await axe.run(document)).violations.map(v =>
+            ({id: v.id, impact: v.impact, tags: v.tags, help: v.help,
+              nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+        return [v for v in found if v["impact"] in ("serious", "critical")
+                or WCAG_TAGS & set(v["tags"])]
+
+    def shot(self, name: str) -> Path:
+        """A screenshot in tests/artifacts (kept by CI)."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
 
     def close(self) -> None:
         self.context.close()

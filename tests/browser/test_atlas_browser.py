@@ -17,7 +17,6 @@ from geo.maps.classes import format_nl  # noqa: E402
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "tests" / "artifacts"  # gitignored; kept by CI as test artifacts
 SUPPRESSED_FILL = "#8c8c8c"
 MISSING_FILL = "#ffffff"
 
@@ -93,9 +92,7 @@ def test_loads_offline_without_errors_and_draws_every_unit(built, open_page):
     credit = "Bron: CBS / PDOK, Wijk- en Buurtkaart (CC BY 4.0); voorbeeldcijfers synthetisch"
     for dutch in ("Indicator", "Jaar: 2022", "Wijkindeling 2020", credit):
         assert dutch in text
-    ARTIFACTS.mkdir(exist_ok=True)
-    p.page.screenshot(path=str(ARTIFACTS / "atlas.png"))
-    assert (ARTIFACTS / "atlas.png").stat().st_size > 10_000
+    assert p.shot("atlas").stat().st_size > 10_000
 
 
 def test_time_control_changes_colours_and_legend(built, open_page):
@@ -231,8 +228,7 @@ def test_boundary_change_map_toggles_versions_and_highlights_the_split(built, op
     p.page.get_by_role("radio", name="Wijkindeling 2016").check()
     assert p.page.locator("path.wijk").count() == 14
     assert fills(p.page)["W07"] == "#e66101"
-    ARTIFACTS.mkdir(exist_ok=True)
-    p.page.screenshot(path=str(ARTIFACTS / "grenzen.png"))
+    p.shot("grenzen")
 
 
 # --- the real build: `wijkatlas build` of this repository -----------------------------------
@@ -263,8 +259,7 @@ def test_real_atlas_draws_every_unit_and_shows_the_right_values(real, open_page)
                                "n_units"].iloc[0])
     assert p.page.locator("path.wijk").count() == n_units
     assert p.console_errors == [] and p.js_errors == []
-    ARTIFACTS.mkdir(exist_ok=True)
-    p.page.screenshot(path=str(ARTIFACTS / "atlas_real.png"))
+    p.shot("atlas_real")
     res, inds = real["res"], real["inds"]
     # a known value: the default indicator, last year, first observed wijk
     code = real["spec"].default_indicator

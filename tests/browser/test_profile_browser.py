@@ -3,7 +3,6 @@ the map to a profile, accessibility (axe-core from npm, loaded from disk) and sc
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pyogrio
@@ -15,9 +14,6 @@ from geo.publish import build_profiles, load_edition
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "tests" / "artifacts"
-AXE = REPO / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
@@ -44,54 +40,12 @@ def unit_point(page, gpkg: Path, code: str, version: str = "2020") -> tuple[floa
         return [r.left + p.x, r.top + p.y]; }""", [point.y, point.x]))
 
 
-class Tab:
-    """One offline page with its console and JavaScript errors recorded."""
-
-    def __init__(self, browser, url: str, size=(1280, 900), ready: bool = False) -> None:
-        self.context = browser.new_context(offline=True,
-                                           viewport={"width": size[0], "height": size[1]})
-        self.context.route(lambda u: not u.startswith("file:"), lambda r: r.abort())
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(url)
-        if ready:
-            self.page.wait_for_function("window.wijkatlas && window.wijkatlas.ready",
-                                        timeout=20_000)
-
-    def axe(self) -> list[dict]:
-        """axe-core's violations that fail WCAG 2.x A/AA or are serious or critical."""
-        if not AXE.exists():
-            if os.environ.get("CI"):
-                pytest.fail("axe-core missing: make test installs it (npm ci in tests/browser)")
-            pytest.skip("axe-core not installed (cd tests/browser && npm ci)")
-        self.page.add_script_tag(path=str(AXE))
-        found = self.page.evaluate("""async () => (await axe.run(document)).violations.map(v =>
-            ({id: v.id, impact: v.impact, tags: v.tags, help: v.help,
-              nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
-        return [v for v in found if v["impact"] in ("serious", "critical")
-                or WCAG_TAGS & set(v["tags"])]
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-    def close(self) -> None:
-        self.context.close()
-
-
 @pytest.fixture
-def tab(browser):
-    tabs: list[Tab] = []
-
-    def _open(url: str, **kw) -> Tab:
-        tabs.append(Tab(browser, url, **kw))
-        return tabs[-1]
-
-    yield _open
-    for t in tabs:
-        t.close()
+def tab(open_page):
+    """Open a page at the desktop size; wait for the map only when asked (profiles have
+    none)."""
+    return lambda url, size=SIZES["desktop"], ready=False: open_page(url, size=size,
+                                                                    ready=ready)
 
 
 def test_every_profile_opens_offline_with_all_themes_and_indicators(site, tab):

@@ -11,7 +11,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_atlas_browser import (  # noqa: E402
-    ARTIFACTS,
     MISSING_FILL,
     REPO,
     fills,
@@ -65,8 +64,7 @@ def test_small_count_shows_less_than_five(real, open_page):
     fill = fills(p.page)[row["unit_code"]]
     assert fill not in (MISSING_FILL,) and fill == "#d9d9d9"
     assert p.console_errors == [] and p.js_errors == []
-    ARTIFACTS.mkdir(exist_ok=True)
-    p.page.screenshot(path=str(ARTIFACTS / "records_small.png"))
+    p.shot("records_small")
 
 
 def test_withheld_and_rates(real, open_page):

@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_atlas_browser import ARTIFACTS, hover, set_indicator, set_year, unit_point  # noqa: E402
+from test_atlas_browser import hover, set_indicator, set_year, unit_point  # noqa: E402
 
 from geo.maps import build_maps  # noqa: E402
 from geo.maps.classes import format_nl  # noqa: E402
@@ -42,8 +42,7 @@ def test_tooltip_shows_n_and_margin_and_change(page_data, open_page):
     assert f"{format_nl(row['value'], 1)} %" in text
     assert row["significance"] in text
     assert p.console_errors == [] and p.js_errors == []
-    ARTIFACTS.mkdir(exist_ok=True)
-    p.page.screenshot(path=str(ARTIFACTS / "survey_tooltip.png"))
+    p.shot("survey_tooltip")
     # a year without a survey: no figure
     set_year(p.page, 2020)
     assert "geen meting in 2020" in hover(p.page, page_data["gpkg"], row["unit_code"])
@@ -68,5 +67,5 @@ def test_too_few_is_its_own_status_and_popup_lists_editions(page_data, open_page
     popup = p.page.inner_text(".wa-popup")
     assert "geen significante verandering" in popup or "significant" in popup
     assert p.page.locator(".wa-chart path.wa-nonsig").count() >= 0
-    p.page.screenshot(path=str(ARTIFACTS / "survey_popup.png"))
+    p.shot("survey_popup")
     assert p.console_errors == [] and p.js_errors == []
